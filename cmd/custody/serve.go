@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/custodyhq/custody/internal/config"
+	"github.com/custodyhq/custody/internal/event"
+	"github.com/custodyhq/custody/internal/ingest"
+	"github.com/custodyhq/custody/internal/server"
+	"github.com/custodyhq/custody/internal/storage"
+	"github.com/custodyhq/custody/internal/taxonomy"
+	"github.com/custodyhq/custody/schema"
+)
+
+func newServe(g *globalFlags) *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the single-node server (embedded ClickHouse by default)",
+		Long: `Run Custody on one node: storage (embedded ClickHouse through chDB under
+<data-dir>/clickhouse, or a ClickHouse server with clickhouse.transport=native),
+migrations, and the HTTP API with /healthz, /readyz and /metrics.
+SIGTERM or Ctrl-C shuts down gracefully: requests in flight finish and the
+engine is closed cleanly.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			if addr != "" {
+				cfg.HTTP.Addr = addr
+			}
+			return serve(cmd.Context(), cfg)
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "", "listen address (env CUSTODY_HTTP_ADDR, default 127.0.0.1:8080)")
+	return cmd
+}
+
+func serve(ctx context.Context, cfg config.Config) error {
+	log := cfg.Logger(os.Stderr)
+	start := time.Now()
+	log.Info("starting custody", "version", version, "data_dir", cfg.DataDir, "transport", cfg.ClickHouse.Transport, "dev", cfg.Dev)
+	if cfg.Dev {
+		log.Warn("DEVELOPMENT MODE: anonymous access to POST /v1/events is allowed; never run production like this")
+	}
+	store, err := storage.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("close storage", "err", err)
+		}
+		log.Info("storage closed")
+	}()
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv, err := server.New(server.Config{
+		Addr: cfg.HTTP.Addr, ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout,
+		ShutdownTimeout: cfg.HTTP.ShutdownTimeout,
+	}, log, registry, server.Check{Name: "clickhouse", Run: store.Conn.Ping})
+	if err != nil {
+		return err
+	}
+	if err := mountAPI(srv, cfg, store, registry, log); err != nil {
+		return err
+	}
+	bound, err := srv.Listen()
+	if err != nil {
+		return err
+	}
+	log.Info("custody ready", "addr", bound.String(), "startup", time.Since(start).Round(time.Millisecond))
+	if err := srv.Serve(ctx); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("shutting down")
+	return nil
+}
+
+// mountAPI registers the API handlers on srv.
+func mountAPI(srv *server.Server, cfg config.Config, store *storage.Storage, registry *prometheus.Registry, log *slog.Logger) error {
+	tax, err := loadTaxonomy(cfg)
+	if err != nil {
+		return err
+	}
+	h, err := ingest.NewHandler(ingest.Config{}, event.Options{Vocabulary: tax}, ingest.LogSink{Log: store.Events}, log, registry)
+	if err != nil {
+		return err
+	}
+	if !cfg.Dev {
+		// Token auth (publisher role) guards ingest outside dev mode; until it
+		// is configured nothing is accepted anonymously.
+		srv.Handle("POST /v1/events", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"ingest needs a publisher token and none is configured; for local use start the server with --dev"}` + "\n"))
+		}))
+		return nil
+	}
+	srv.Handle("POST /v1/events", h)
+	return nil
+}
+
+// loadTaxonomy loads the built-in taxonomy and each tenant's extension file.
+func loadTaxonomy(cfg config.Config) (*taxonomy.Taxonomy, error) {
+	tax, err := taxonomy.Load(schema.Taxonomy())
+	if err != nil {
+		return nil, fmt.Errorf("load taxonomy: %w", err)
+	}
+	for tenant, path := range cfg.Taxonomy.Extensions {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("taxonomy extension for tenant %s: %w", tenant, err)
+		}
+		ext, err := taxonomy.LoadExtension(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("taxonomy extension %s (tenant %s): %w", path, tenant, err)
+		}
+		if tax, err = tax.WithExtension(tenant, ext); err != nil {
+			return nil, fmt.Errorf("taxonomy extension %s (tenant %s): %w", path, tenant, err)
+		}
+	}
+	return tax, nil
+}

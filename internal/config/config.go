@@ -1,0 +1,284 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration. YAML keys are the snake_case names in
+// the tags; env overrides are listed in Overrides.
+type Config struct {
+	// DataDir holds the embedded engine, generated keys and (later) the
+	// broker's files. One process owns it.
+	DataDir string `yaml:"data_dir"`
+	// Dev enables conveniences unsafe in production (see README).
+	Dev        bool             `yaml:"dev"`
+	Log        LogConfig        `yaml:"log"`
+	HTTP       HTTPConfig       `yaml:"http"`
+	ClickHouse ClickHouseConfig `yaml:"clickhouse"`
+	Security   SecurityConfig   `yaml:"security"`
+	Taxonomy   TaxonomyConfig   `yaml:"taxonomy"`
+}
+
+// LogConfig selects slog's level and format.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // json or text
+}
+
+// HTTPConfig is the server's listener.
+type HTTPConfig struct {
+	Addr            string        `yaml:"addr"`
+	ReadTimeout     time.Duration `yaml:"read_timeout"`
+	WriteTimeout    time.Duration `yaml:"write_timeout"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// ClickHouseConfig selects and configures the storage transport.
+type ClickHouseConfig struct {
+	Transport string         `yaml:"transport"` // embedded or native
+	Embedded  EmbeddedConfig `yaml:"embedded"`
+	Native    NativeConfig   `yaml:"native"`
+	Cluster   ClusterConfig  `yaml:"cluster"`
+}
+
+// EmbeddedConfig configures chDB.
+type EmbeddedConfig struct {
+	LibraryPath string `yaml:"library_path"` // default: CUSTODY_CHDB_LIB or the make-deps cache
+	Connections int    `yaml:"connections"`
+}
+
+// NativeConfig configures clickhouse-go.
+type NativeConfig struct {
+	Addrs       []string `yaml:"addrs"`
+	Database    string   `yaml:"database"`
+	Username    string   `yaml:"username"`
+	Password    string   `yaml:"password"`
+	Compression string   `yaml:"compression"`
+	TLS         bool     `yaml:"tls"`
+	CAFile      string   `yaml:"ca_file"`
+}
+
+// ClusterConfig renders migrations for a ClickHouse cluster.
+type ClusterConfig struct {
+	Name        string `yaml:"name"`
+	Replicated  bool   `yaml:"replicated"`
+	ReplicaPath string `yaml:"replica_path"`
+	ReplicaName string `yaml:"replica_name"`
+}
+
+// SecurityConfig locates the two secrets: the master key wrapping
+// per-subject data keys, and the key of identifier hashes. Either comes
+// from the environment (base64) or a file; GenerateKeys creates missing
+// files (0600) on first start.
+type SecurityConfig struct {
+	MasterKeyFile         string   `yaml:"master_key_file"`
+	MasterKey             string   `yaml:"-"` // CUSTODY_MASTER_KEY only, never from a file in the repo
+	PreviousMasterKeyFile []string `yaml:"previous_master_key_files"`
+	IdentifierKeyFile     string   `yaml:"identifier_key_file"`
+	IdentifierKey         string   `yaml:"-"` // CUSTODY_IDENTIFIER_KEY only
+	GenerateKeys          *bool    `yaml:"generate_keys"`
+}
+
+// TaxonomyConfig extends the built-in taxonomy per tenant.
+type TaxonomyConfig struct {
+	// Extensions maps a tenant to a YAML extension file.
+	Extensions map[string]string `yaml:"extensions"`
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	var c Config
+	c.setDefaults()
+	return c
+}
+
+func (c *Config) setDefaults() {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.DataDir, "./data")
+	def(&c.Log.Level, "info")
+	def(&c.Log.Format, "json")
+	def(&c.HTTP.Addr, "127.0.0.1:8080")
+	if c.HTTP.ReadTimeout == 0 {
+		c.HTTP.ReadTimeout = 30 * time.Second
+	}
+	if c.HTTP.WriteTimeout == 0 {
+		c.HTTP.WriteTimeout = 60 * time.Second
+	}
+	if c.HTTP.ShutdownTimeout == 0 {
+		c.HTTP.ShutdownTimeout = 20 * time.Second
+	}
+	def(&c.ClickHouse.Transport, "embedded")
+	if c.ClickHouse.Embedded.Connections == 0 {
+		c.ClickHouse.Embedded.Connections = 4
+	}
+	def(&c.ClickHouse.Native.Database, "default")
+	def(&c.ClickHouse.Native.Username, "default")
+	def(&c.ClickHouse.Native.Compression, "lz4")
+	def(&c.Security.MasterKeyFile, filepath.Join(c.DataDir, "keys", "master.key"))
+	def(&c.Security.IdentifierKeyFile, filepath.Join(c.DataDir, "keys", "identifier.key"))
+	if c.Security.GenerateKeys == nil {
+		yes := true
+		c.Security.GenerateKeys = &yes
+	}
+}
+
+// Validate returns every invalid field, each named by its YAML path.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config %s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "is required")
+	}
+	if _, err := ParseLevel(c.Log.Level); err != nil {
+		bad("log.level", "%v", err)
+	}
+	if c.Log.Format != "json" && c.Log.Format != "text" {
+		bad("log.format", "must be json or text, got %q", c.Log.Format)
+	}
+	if c.HTTP.Addr == "" {
+		bad("http.addr", "is required")
+	}
+	switch c.ClickHouse.Transport {
+	case "embedded":
+		if n := c.ClickHouse.Embedded.Connections; n < 1 || n > 64 {
+			bad("clickhouse.embedded.connections", "must be 1..64, got %d", n)
+		}
+	case "native":
+		if len(c.ClickHouse.Native.Addrs) == 0 {
+			bad("clickhouse.native.addrs", "is required for the native transport (host:port of the native protocol, e.g. 127.0.0.1:9000)")
+		}
+	default:
+		bad("clickhouse.transport", "must be embedded or native, got %q", c.ClickHouse.Transport)
+	}
+	if c.ClickHouse.Cluster.Replicated && c.ClickHouse.Cluster.Name == "" {
+		bad("clickhouse.cluster.name", "is required when clickhouse.cluster.replicated is true")
+	}
+	if c.Security.MasterKey == "" && c.Security.MasterKeyFile == "" {
+		bad("security.master_key_file", "is required (or set CUSTODY_MASTER_KEY)")
+	}
+	if c.Security.IdentifierKey == "" && c.Security.IdentifierKeyFile == "" {
+		bad("security.identifier_key_file", "is required (or set CUSTODY_IDENTIFIER_KEY)")
+	}
+	return errors.Join(errs...)
+}
+
+// ParseLevel reads a slog level name.
+func ParseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("unknown level %q (want debug, info, warn or error)", s)
+	}
+	return l, nil
+}
+
+// Load reads path (optional: "" means no file), applies env overrides from
+// environ (os.Environ() form), fills defaults and validates.
+func Load(path string, environ []string) (Config, error) {
+	var c Config
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("read config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil {
+			return c, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := c.applyEnv(environ); err != nil {
+		return c, err
+	}
+	c.setDefaults()
+	return c, c.Validate()
+}
+
+// Override is one environment variable and the setting it overrides.
+type Override struct {
+	Env, Field string
+	set        func(*Config, string) error
+}
+
+// Overrides lists every CUSTODY_* variable Load honours, for --help and
+// README.
+func Overrides() []Override {
+	str := func(f func(*Config) *string) func(*Config, string) error {
+		return func(c *Config, v string) error { *f(c) = v; return nil }
+	}
+	boolean := func(f func(*Config) *bool) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return err
+			}
+			*f(c) = b
+			return nil
+		}
+	}
+	return []Override{
+		{"CUSTODY_DATA_DIR", "data_dir", str(func(c *Config) *string { return &c.DataDir })},
+		{"CUSTODY_DEV", "dev", boolean(func(c *Config) *bool { return &c.Dev })},
+		{"CUSTODY_LOG_LEVEL", "log.level", str(func(c *Config) *string { return &c.Log.Level })},
+		{"CUSTODY_LOG_FORMAT", "log.format", str(func(c *Config) *string { return &c.Log.Format })},
+		{"CUSTODY_HTTP_ADDR", "http.addr", str(func(c *Config) *string { return &c.HTTP.Addr })},
+		{"CUSTODY_CLICKHOUSE_TRANSPORT", "clickhouse.transport", str(func(c *Config) *string { return &c.ClickHouse.Transport })},
+		{"CUSTODY_CHDB_LIB", "clickhouse.embedded.library_path", str(func(c *Config) *string { return &c.ClickHouse.Embedded.LibraryPath })},
+		{"CUSTODY_CLICKHOUSE_ADDRS", "clickhouse.native.addrs (comma-separated)", func(c *Config, v string) error {
+			c.ClickHouse.Native.Addrs = strings.Split(v, ",")
+			return nil
+		}},
+		{"CUSTODY_CLICKHOUSE_DATABASE", "clickhouse.native.database", str(func(c *Config) *string { return &c.ClickHouse.Native.Database })},
+		{"CUSTODY_CLICKHOUSE_USERNAME", "clickhouse.native.username", str(func(c *Config) *string { return &c.ClickHouse.Native.Username })},
+		{"CUSTODY_CLICKHOUSE_PASSWORD", "clickhouse.native.password", str(func(c *Config) *string { return &c.ClickHouse.Native.Password })},
+		{"CUSTODY_MASTER_KEY", "security.master_key (base64 of 32 bytes)", str(func(c *Config) *string { return &c.Security.MasterKey })},
+		{"CUSTODY_MASTER_KEY_FILE", "security.master_key_file", str(func(c *Config) *string { return &c.Security.MasterKeyFile })},
+		{"CUSTODY_IDENTIFIER_KEY", "security.identifier_key (base64 of 32 bytes)", str(func(c *Config) *string { return &c.Security.IdentifierKey })},
+		{"CUSTODY_IDENTIFIER_KEY_FILE", "security.identifier_key_file", str(func(c *Config) *string { return &c.Security.IdentifierKeyFile })},
+	}
+}
+
+func (c *Config) applyEnv(environ []string) error {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	var errs []error
+	for _, o := range Overrides() {
+		v, ok := env[o.Env]
+		if !ok || v == "" {
+			continue
+		}
+		if err := o.set(c, v); err != nil {
+			errs = append(errs, fmt.Errorf("env %s (%s): %w", o.Env, o.Field, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Logger builds the process logger from the log settings.
+func (c Config) Logger(w *os.File) *slog.Logger {
+	level, _ := ParseLevel(c.Log.Level)
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Log.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

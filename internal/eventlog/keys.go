@@ -1,0 +1,88 @@
+package eventlog
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/custodyhq/custody/internal/clickhouse"
+	"github.com/custodyhq/custody/internal/keyring"
+)
+
+// KeyStore keeps wrapped per-subject data keys in ClickHouse.
+type KeyStore struct {
+	conn clickhouse.Conn
+	now  func() time.Time
+}
+
+var _ keyring.Store = (*KeyStore)(nil)
+
+// NewKeyStore returns a keyring.Store on conn.
+func NewKeyStore(conn clickhouse.Conn) *KeyStore {
+	return &KeyStore{conn: conn, now: time.Now}
+}
+
+type keyRow struct {
+	Tenant      string    `ch:"tenant"`
+	SubjectKey  string    `ch:"subject_key"`
+	KeyID       string    `ch:"key_id"`
+	MasterKeyID string    `ch:"master_key_id"`
+	Wrapped     []byte    `ch:"wrapped"`
+	CreatedAt   time.Time `ch:"created_at"`
+	Destroyed   uint8     `ch:"destroyed"`
+	UpdatedAt   time.Time `ch:"updated_at"`
+}
+
+// Keys implements keyring.Store; it reads with FINAL, so a returned PutKey
+// or Destroy is visible (read-your-writes on a single node; replicated
+// setups need insert_quorum).
+func (s *KeyStore) Keys(ctx context.Context, tenant, subjectKey string) ([]keyring.WrappedKey, error) {
+	var rows []keyRow
+	if err := s.conn.Select(ctx, &rows, querySubjectKeys, clickhouse.Params{"tenant": tenant, "subject": subjectKey}); err != nil {
+		return nil, fmt.Errorf("read subject keys: %w", err)
+	}
+	out := make([]keyring.WrappedKey, len(rows))
+	for i, r := range rows {
+		out[i] = keyring.WrappedKey{Tenant: r.Tenant, SubjectKey: r.SubjectKey, KeyID: r.KeyID,
+			MasterKeyID: r.MasterKeyID, Wrapped: r.Wrapped, CreatedAt: r.CreatedAt.UTC(), Destroyed: r.Destroyed == 1}
+	}
+	return out, nil
+}
+
+// PutKey implements keyring.Store.
+func (s *KeyStore) PutKey(ctx context.Context, k keyring.WrappedKey) error {
+	row := keyRow{Tenant: k.Tenant, SubjectKey: k.SubjectKey, KeyID: k.KeyID, MasterKeyID: k.MasterKeyID,
+		Wrapped: k.Wrapped, CreatedAt: k.CreatedAt, UpdatedAt: s.now().UTC()}
+	if k.Destroyed {
+		row.Destroyed, row.Wrapped = 1, nil
+	}
+	if err := s.conn.Insert(ctx, tableSubjectKeys, []keyRow{row}); err != nil {
+		return fmt.Errorf("store subject key: %w", err)
+	}
+	return nil
+}
+
+// Destroy implements keyring.Store: it writes a destroyed row for each key,
+// then physically deletes the rows that held key material.
+func (s *KeyStore) Destroy(ctx context.Context, tenant, subjectKey string) error {
+	keys, err := s.Keys(ctx, tenant, subjectKey)
+	if err != nil {
+		return err
+	}
+	now := s.now().UTC()
+	var rows []keyRow
+	for _, k := range keys {
+		rows = append(rows, keyRow{Tenant: tenant, SubjectKey: subjectKey, KeyID: k.KeyID,
+			MasterKeyID: k.MasterKeyID, CreatedAt: k.CreatedAt, Destroyed: 1, UpdatedAt: now})
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := s.conn.Insert(ctx, tableSubjectKeys, rows); err != nil {
+		return fmt.Errorf("mark subject keys destroyed: %w", err)
+	}
+	if err := s.conn.Exec(ctx, deleteSubjectKeyMaterial, clickhouse.Params{"tenant": tenant, "subject": subjectKey}); err != nil {
+		return fmt.Errorf("delete subject key material: %w", err)
+	}
+	return nil
+}

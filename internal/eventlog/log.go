@@ -1,0 +1,292 @@
+package eventlog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/custodyhq/custody/internal/clickhouse"
+	"github.com/custodyhq/custody/internal/event"
+	"github.com/custodyhq/custody/internal/identity"
+	"github.com/custodyhq/custody/internal/keyring"
+)
+
+// Log is the event log repository.
+type Log struct {
+	conn   clickhouse.Conn
+	hasher *identity.Hasher
+	keys   *keyring.Keyring
+	now    func() time.Time
+}
+
+// New returns the log on conn. hasher turns identifiers into stored hashes;
+// keys seals element values per subject.
+func New(conn clickhouse.Conn, hasher *identity.Hasher, keys *keyring.Keyring) *Log {
+	return &Log{conn: conn, hasher: hasher, keys: keys, now: time.Now}
+}
+
+// Outcome is what Append did with one event.
+type Outcome int
+
+const (
+	// Stored: the event is now in the log.
+	Stored Outcome = iota
+	// Duplicate: an event with this id was already in the log (or earlier
+	// in the same batch); nothing was written for it.
+	Duplicate
+)
+
+func (o Outcome) String() string {
+	if o == Duplicate {
+		return "duplicate"
+	}
+	return "stored"
+}
+
+// Append stores events, idempotently by event id, and returns an outcome
+// per event in input order.
+//
+// Contract: when Append returns nil every Stored event is durable in the
+// log; on error the caller retries the whole batch, which is safe because
+// an id already stored comes back Duplicate (or, if a crash hid it from the
+// pre-check, collapses in storage and is never visible to readers).
+// Events must have been validated (package event); Append sets RecordedAt.
+// It does not modify the events it is given.
+func (l *Log) Append(ctx context.Context, events []*event.Event) ([]Outcome, error) {
+	out := make([]Outcome, len(events))
+	if len(events) == 0 {
+		return out, nil
+	}
+	ids := make([]uuid.UUID, 0, len(events))
+	seen := make(map[uuid.UUID]bool, len(events))
+	for i, e := range events {
+		if seen[e.ID] {
+			out[i] = Duplicate
+			continue
+		}
+		seen[e.ID] = true
+		ids = append(ids, e.ID)
+	}
+	known, err := l.knownIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	recorded := l.now().UTC().Truncate(time.Millisecond)
+	rows := make([]row, 0, len(ids))
+	for i, e := range events {
+		if out[i] == Duplicate {
+			continue
+		}
+		if known[e.ID] {
+			out[i] = Duplicate
+			continue
+		}
+		r, err := l.toRow(ctx, e, recorded)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, r)
+	}
+	if err := l.conn.Insert(ctx, tableEvents, rows); err != nil {
+		return nil, fmt.Errorf("append %d events: %w", len(rows), err)
+	}
+	return out, nil
+}
+
+func (l *Log) knownIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]bool, error) {
+	var rows []struct {
+		ID uuid.UUID `ch:"event_id"`
+	}
+	if err := l.conn.Select(ctx, &rows, queryKnownIDs, clickhouse.Params{"ids": ids}); err != nil {
+		return nil, fmt.Errorf("check stored event ids: %w", err)
+	}
+	known := make(map[uuid.UUID]bool, len(rows))
+	for _, r := range rows {
+		known[r.ID] = true
+	}
+	return known, nil
+}
+
+// toRow hashes identifiers and seals values. The event's own Data is not
+// modified: the values are taken from a copy.
+func (l *Log) toRow(ctx context.Context, e *event.Event, recorded time.Time) (row, error) {
+	refs, subject, err := hashIdentifiers(l.hasher, e)
+	if err != nil {
+		return row{}, err
+	}
+	data, err := copyData(e.Type, e.Data)
+	if err != nil {
+		return row{}, fmt.Errorf("event %s: %w", e.ID, err)
+	}
+	values, err := takeValues(data)
+	if err != nil {
+		return row{}, fmt.Errorf("event %s: %w", e.ID, err)
+	}
+	r := row{
+		Tenant: e.Tenant, SubjectKey: subject, OccurredAt: e.Time.UTC(), EventID: e.ID,
+		Type: string(e.Type), Source: e.Source, SpecVersion: e.SpecVersion, RecordedAt: recorded,
+	}
+	for _, ref := range refs {
+		r.IdentifierKinds = append(r.IdentifierKinds, string(ref.Kind))
+		r.IdentifierNamespaces = append(r.IdentifierNamespaces, ref.Namespace)
+		r.IdentifierHashes = append(r.IdentifierHashes, ref.Hash)
+	}
+	if r.Data, err = json.Marshal(data); err != nil {
+		return row{}, fmt.Errorf("event %s: encode data: %w", e.ID, err)
+	}
+	if values != nil {
+		sealed, err := l.keys.Seal(ctx, e.Tenant, subject, values, e.ID[:])
+		if err != nil {
+			return row{}, fmt.Errorf("event %s: seal values: %w", e.ID, err)
+		}
+		r.SealedKeyID, r.SealedValues = sealed.KeyID, sealed.Ciphertext
+	}
+	return r, nil
+}
+
+// copyData deep-copies d through its JSON form, so sealing never mutates
+// the caller's event.
+func copyData(t event.Type, d event.Data) (event.Data, error) {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("encode data: %w", err)
+	}
+	return decodeData(t, b)
+}
+
+func decodeData(t event.Type, b []byte) (event.Data, error) {
+	d, err := event.NewData(t)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, d); err != nil {
+		return nil, fmt.Errorf("decode %s data: %w", t, err)
+	}
+	return d, nil
+}
+
+// fromRow rebuilds a Record, opening sealed values.
+func (l *Log) fromRow(ctx context.Context, r row) (Record, error) {
+	t := event.Type(r.Type)
+	data, err := decodeData(t, r.Data)
+	if err != nil {
+		return Record{}, fmt.Errorf("event %s: %w", r.EventID, err)
+	}
+	rec := Record{SubjectKey: r.SubjectKey}
+	e := &event.Event{ID: r.EventID, SpecVersion: r.SpecVersion, Type: t, Source: r.Source,
+		Time: r.OccurredAt.UTC(), Tenant: r.Tenant, Data: data, RecordedAt: r.RecordedAt.UTC()}
+	for i, h := range r.IdentifierHashes {
+		kind, ns := identity.Kind(r.IdentifierKinds[i]), r.IdentifierNamespaces[i]
+		rec.Identifiers = append(rec.Identifiers, identity.Ref{Kind: kind, Namespace: ns, Hash: h})
+		e.Subject.Identifiers = append(e.Subject.Identifiers, event.Identifier{Kind: kind, Namespace: ns})
+	}
+	if r.SealedKeyID != "" {
+		plain, err := l.keys.Open(ctx, r.Tenant, r.SubjectKey, keyring.Sealed{KeyID: r.SealedKeyID, Ciphertext: r.SealedValues}, r.EventID[:])
+		switch {
+		case errors.Is(err, keyring.ErrKeyDestroyed), errors.Is(err, keyring.ErrKeyNotFound):
+			rec.Shredded = true
+		case err != nil:
+			return Record{}, fmt.Errorf("event %s: open values: %w", r.EventID, err)
+		default:
+			if err := putValues(data, plain); err != nil {
+				return Record{}, fmt.Errorf("event %s: %w", r.EventID, err)
+			}
+		}
+	}
+	rec.Event = e
+	return rec, nil
+}
+
+func (l *Log) records(ctx context.Context, rows []row) ([]Record, error) {
+	out := make([]Record, 0, len(rows))
+	for _, r := range rows {
+		rec, err := l.fromRow(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// ByIdentifiers returns, in time order, every event of tenant that carries
+// any of the given identifiers (normalised and hashed here). It is the
+// per-subject read: pass all of a person's identifiers.
+func (l *Log) ByIdentifiers(ctx context.Context, tenant string, ids ...identity.Identifier) ([]Record, error) {
+	hashes := make([]string, 0, len(ids))
+	for i, id := range ids {
+		ref, err := l.hasher.Ref(id)
+		if err != nil {
+			return nil, fmt.Errorf("identifier %d: %w", i, err)
+		}
+		hashes = append(hashes, ref.Hash)
+	}
+	return l.ByHashes(ctx, tenant, hashes)
+}
+
+// ByHashes is ByIdentifiers for identifiers already hashed.
+func (l *Log) ByHashes(ctx context.Context, tenant string, hashes []string) ([]Record, error) {
+	var rows []row
+	if err := l.conn.Select(ctx, &rows, queryByIdentifiers, clickhouse.Params{"tenant": tenant, "hashes": hashes}); err != nil {
+		return nil, fmt.Errorf("read events by identifier: %w", err)
+	}
+	return l.records(ctx, rows)
+}
+
+// Cursor is a position in the log's recorded order; the zero Cursor is the
+// start.
+type Cursor struct {
+	RecordedAt time.Time
+	EventID    uuid.UUID
+}
+
+// Scan returns up to limit events after cursor, in recorded order, and the
+// cursor to continue from. An empty page means the end. Replays (projection
+// rebuilds) page through the whole log with it.
+func (l *Log) Scan(ctx context.Context, after Cursor, limit int) ([]Record, Cursor, error) {
+	if limit <= 0 || limit > 100_000 {
+		return nil, after, fmt.Errorf("scan limit must be 1..100000, got %d", limit)
+	}
+	at := after.RecordedAt
+	if at.IsZero() {
+		at = time.Unix(0, 0)
+	}
+	var rows []row
+	err := l.conn.Select(ctx, &rows, queryScan, clickhouse.Params{"after_at": at.UTC(), "after_id": after.EventID, "limit": uint32(limit)})
+	if err != nil {
+		return nil, after, fmt.Errorf("scan events: %w", err)
+	}
+	recs, err := l.records(ctx, rows)
+	if err != nil {
+		return nil, after, err
+	}
+	if n := len(rows); n > 0 {
+		after = Cursor{RecordedAt: rows[n-1].RecordedAt, EventID: rows[n-1].EventID}
+	}
+	return recs, after, nil
+}
+
+// Count returns how many distinct events tenant has ("" for all tenants).
+func (l *Log) Count(ctx context.Context, tenant string) (uint64, error) {
+	var rows []struct {
+		N uint64 `ch:"n"`
+	}
+	q, p := queryCount, clickhouse.Params{"tenant": tenant}
+	if tenant == "" {
+		q, p = queryCountAll, nil
+	}
+	if err := l.conn.Select(ctx, &rows, q, p); err != nil {
+		return 0, fmt.Errorf("count events: %w", err)
+	}
+	return rows[0].N, nil
+}
+
+// Shred destroys a subject's data keys: their events stay in the log, but
+// their values can no longer be read (crypto-shredding for erasure).
+func (l *Log) Shred(ctx context.Context, tenant, subjectKey string) error {
+	return l.keys.Shred(ctx, tenant, subjectKey)
+}

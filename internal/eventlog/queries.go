@@ -1,0 +1,55 @@
+package eventlog
+
+// The log's SQL. Every value is a server-side {name:Type} parameter.
+const (
+	// tableEvents is the log; see schema/clickhouse/001_events.sql.
+	tableEvents = "events"
+	// tableSubjectKeys holds wrapped data keys; see 002_subject_keys.sql.
+	tableSubjectKeys = "subject_keys"
+
+	// queryKnownIDs returns which of ids are already stored. It reads the
+	// event_ids index by primary key; FINAL is unnecessary for membership.
+	queryKnownIDs = `SELECT DISTINCT event_id FROM event_ids WHERE event_id IN {ids:Array(UUID)}`
+
+	// eventColumns are the stored columns, in the order of row.
+	eventColumns = `tenant, subject_key, occurred_at, event_id, type, source, spec_version, recorded_at,
+identifier_kinds, identifier_namespaces, identifier_hashes, data, sealed_key_id, sealed_values`
+
+	// queryByIdentifiers reads every event that carries any of the hashes,
+	// deduplicated twice over: FINAL collapses rows with the same sort key,
+	// LIMIT 1 BY event_id any that raced past the pre-check with other keys.
+	queryByIdentifiers = `SELECT ` + eventColumns + `
+FROM events FINAL
+WHERE tenant = {tenant:String}
+  AND (subject_key, event_id) IN (
+        SELECT subject_key, event_id FROM event_identifiers
+        WHERE tenant = {tenant:String} AND identifier_hash IN {hashes:Array(String)})
+ORDER BY occurred_at, event_id
+LIMIT 1 BY event_id`
+
+	// queryScan pages through the whole log in recorded order, for replay.
+	queryScan = `SELECT ` + eventColumns + `
+FROM events FINAL
+WHERE (recorded_at, event_id) > ({after_at:DateTime64(3, 'UTC')}, {after_id:UUID})
+ORDER BY recorded_at, event_id
+LIMIT 1 BY event_id
+LIMIT {limit:UInt32}`
+
+	// queryCount counts visible events: distinct ids, whatever duplicates
+	// are still unmerged on disk.
+	queryCount = `SELECT uniqExact(event_id) AS n FROM events WHERE tenant = {tenant:String}`
+
+	// queryCountAll counts visible events of every tenant.
+	queryCountAll = `SELECT uniqExact(event_id) AS n FROM events`
+
+	// querySubjectKeys reads a subject's data keys, newest state of each.
+	querySubjectKeys = `SELECT tenant, subject_key, key_id, master_key_id, wrapped, created_at, destroyed, updated_at
+FROM subject_keys FINAL
+WHERE tenant = {tenant:String} AND subject_key = {subject:String}`
+
+	// deleteSubjectKeyMaterial physically removes wrapped key bytes after a
+	// shred: the destroyed markers stay, the key material goes.
+	deleteSubjectKeyMaterial = `ALTER TABLE subject_keys DELETE
+WHERE tenant = {tenant:String} AND subject_key = {subject:String} AND destroyed = 0
+SETTINGS mutations_sync = 1`
+)

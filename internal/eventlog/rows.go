@@ -1,0 +1,103 @@
+package eventlog
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/custodyhq/custody/internal/event"
+	"github.com/custodyhq/custody/internal/identity"
+)
+
+// row is one stored event; the one place where the domain event and the
+// table meet. Columns: schema/clickhouse/001_events.sql.
+type row struct {
+	Tenant               string    `ch:"tenant"`
+	SubjectKey           string    `ch:"subject_key"`
+	OccurredAt           time.Time `ch:"occurred_at"`
+	EventID              uuid.UUID `ch:"event_id"`
+	Type                 string    `ch:"type"`
+	Source               string    `ch:"source"`
+	SpecVersion          string    `ch:"spec_version"`
+	RecordedAt           time.Time `ch:"recorded_at"`
+	IdentifierKinds      []string  `ch:"identifier_kinds"`
+	IdentifierNamespaces []string  `ch:"identifier_namespaces"`
+	IdentifierHashes     []string  `ch:"identifier_hashes"`
+	Data                 []byte    `ch:"data"`
+	SealedKeyID          string    `ch:"sealed_key_id"`
+	SealedValues         []byte    `ch:"sealed_values"`
+}
+
+// Record is an event read back from the log. Identifier values are not
+// stored, so Event.Subject carries kinds and namespaces only and
+// Identifiers the keyed hashes, index for index.
+type Record struct {
+	Event       *event.Event
+	Identifiers []identity.Ref
+	// SubjectKey groups the event with its person's data key.
+	SubjectKey string
+	// Shredded is true when the event had values that can no longer be
+	// decrypted because the subject's keys were destroyed (erasure).
+	Shredded bool
+}
+
+// hashIdentifiers returns the refs of e's identifiers and the subject key:
+// the smallest hash, so the same identifiers give the same key in any order.
+func hashIdentifiers(h *identity.Hasher, e *event.Event) ([]identity.Ref, string, error) {
+	refs := make([]identity.Ref, len(e.Subject.Identifiers))
+	subject := ""
+	for i, id := range e.Subject.Identifiers {
+		ref, err := h.Ref(id)
+		if err != nil {
+			return nil, "", fmt.Errorf("event %s: subject.identifiers[%d]: %w", e.ID, i, err)
+		}
+		refs[i] = ref
+		if subject == "" || ref.Hash < subject {
+			subject = ref.Hash
+		}
+	}
+	if subject == "" {
+		return nil, "", fmt.Errorf("event %s: no identifiers", e.ID)
+	}
+	return refs, subject, nil
+}
+
+// takeValues removes the specific values from d, returning them in slot
+// order as one JSON array (nil when there are none). d is modified.
+func takeValues(d event.Data) ([]byte, error) {
+	slots := d.ValueSlots()
+	values := make([]json.RawMessage, len(slots))
+	hasValue := false
+	for i, s := range slots {
+		if len(s.Value) > 0 {
+			values[i], hasValue = s.Value, true
+			s.Value = nil
+		} else {
+			values[i] = json.RawMessage("null")
+		}
+	}
+	if !hasValue {
+		return nil, nil
+	}
+	return json.Marshal(values)
+}
+
+// putValues restores values taken by takeValues into d.
+func putValues(d event.Data, plain []byte) error {
+	var values []json.RawMessage
+	if err := json.Unmarshal(plain, &values); err != nil {
+		return fmt.Errorf("decode sealed values: %w", err)
+	}
+	slots := d.ValueSlots()
+	if len(values) != len(slots) {
+		return fmt.Errorf("sealed values: %d for %d elements", len(values), len(slots))
+	}
+	for i, s := range slots {
+		if string(values[i]) != "null" {
+			s.Value = values[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+package identity
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var testKey = bytes.Repeat([]byte{0x42}, 32)
+
+func newTestHasher(t *testing.T, key []byte) *Hasher {
+	t.Helper()
+	h, err := NewHasher(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestNewHasher_RejectsKeysShorterThan32Bytes(t *testing.T) {
+	for _, n := range []int{0, 16, 31} {
+		if _, err := NewHasher(make([]byte, n)); err == nil {
+			t.Errorf("NewHasher(%d bytes): no error", n)
+		}
+	}
+	for _, n := range []int{32, 64} {
+		if _, err := NewHasher(make([]byte, n)); err != nil {
+			t.Errorf("NewHasher(%d bytes): %v", n, err)
+		}
+	}
+}
+
+func TestHash_IsDeterministicHexAndKeyed(t *testing.T) {
+	h1 := newTestHasher(t, testKey)
+	h2 := newTestHasher(t, append([]byte(nil), testKey...))
+	a := h1.Hash(Email, "", "jane@example.com")
+	if b := h2.Hash(Email, "", "jane@example.com"); a != b {
+		t.Fatalf("same key, same input: %s != %s", a, b)
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(a) {
+		t.Fatalf("hash %q is not 64 lower-case hex digits", a)
+	}
+	other := newTestHasher(t, bytes.Repeat([]byte{0x43}, 32))
+	if other.Hash(Email, "", "jane@example.com") == a {
+		t.Fatal("different keys gave the same hash")
+	}
+}
+
+func TestHash_KeyIsCopied(t *testing.T) {
+	key := append([]byte(nil), testKey...)
+	h := newTestHasher(t, key)
+	before := h.Hash(UserID, "", "u1")
+	key[0] ^= 0xff
+	if h.Hash(UserID, "", "u1") != before {
+		t.Fatal("changing the caller's key slice changed the Hasher")
+	}
+}
+
+func TestHash_NoCollisionAcrossKindsNamespacesAndSplits(t *testing.T) {
+	h := newTestHasher(t, testKey)
+	inputs := []struct {
+		kind      Kind
+		namespace string
+		value     string
+	}{
+		{UserID, "", "12345"},
+		{CustomerID, "", "12345"},
+		{AccountID, "", "12345"},
+		{External, "crm", "12345"},
+		{External, "billing", "12345"},
+		{External, "a:b", "c"},
+		{External, "a", "b:c"},
+		{External, "ab", "c"},
+		{External, "a", "bc"},
+		{External, "", "a:bc"},
+		{Kind("external:a"), "", "bc"},
+	}
+	seen := map[string]int{}
+	for i, in := range inputs {
+		got := h.Hash(in.kind, in.namespace, in.value)
+		if j, dup := seen[got]; dup {
+			t.Errorf("inputs %d and %d collide: %+v %+v", j, i, inputs[j], in)
+		}
+		seen[got] = i
+	}
+}
+
+func TestRef_NormalisesBeforeHashing(t *testing.T) {
+	h := newTestHasher(t, testKey)
+	a, err := h.Ref(Identifier{Kind: Email, Value: " Jane@Example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := h.Ref(Identifier{Kind: Email, Value: "jane@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b {
+		t.Fatalf("refs differ: %v %v", a, b)
+	}
+	if _, err := h.Ref(Identifier{Kind: Phone, Value: "0701234567"}); err == nil {
+		t.Fatal("Ref accepted a national phone number")
+	}
+}
+
+func TestIdentifier_NeverPrintsOrLogsItsValue(t *testing.T) {
+	id := Identifier{Kind: External, Namespace: "crm", Value: "secret-value-123"}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+		if out := fmt.Sprintf(verb, id); strings.Contains(out, "secret") || strings.Contains(out, fmt.Sprintf("%x", "secret")) {
+			t.Errorf("fmt %s leaks the value: %s", verb, out)
+		}
+	}
+	if out := fmt.Sprint([]Identifier{id}); strings.Contains(out, "secret") {
+		t.Errorf("slice print leaks the value: %s", out)
+	}
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	logger.LogAttrs(context.Background(), slog.LevelInfo, "x", slog.Any("id", id))
+	if strings.Contains(buf.String(), "secret") || !strings.Contains(buf.String(), `"kind":"external"`) {
+		t.Errorf("slog output = %s", buf.String())
+	}
+}
+
+func TestHasher_NeverPrintsItsKey(t *testing.T) {
+	h := newTestHasher(t, bytes.Repeat([]byte("k"), 32))
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x"} {
+		if out := fmt.Sprintf(verb, h); strings.Contains(out, "kkkk") || strings.Contains(out, "6b6b6b") || strings.Contains(out, "107") {
+			t.Errorf("fmt %s leaks the key: %s", verb, out)
+		}
+	}
+}

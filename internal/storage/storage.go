@@ -1,0 +1,149 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/custodyhq/custody/internal/clickhouse"
+	"github.com/custodyhq/custody/internal/clickhouse/embedded"
+	"github.com/custodyhq/custody/internal/clickhouse/native"
+	"github.com/custodyhq/custody/internal/config"
+	"github.com/custodyhq/custody/internal/eventlog"
+	"github.com/custodyhq/custody/internal/identity"
+	"github.com/custodyhq/custody/internal/keyring"
+	"github.com/custodyhq/custody/internal/migrate"
+	"github.com/custodyhq/custody/schema"
+)
+
+// Storage is the opened storage of one process.
+type Storage struct {
+	Conn    clickhouse.Conn
+	Events  *eventlog.Log
+	Keyring *keyring.Keyring
+	Hasher  *identity.Hasher
+}
+
+// OpenConn opens the configured ClickHouse transport.
+func OpenConn(ctx context.Context, cfg config.Config) (clickhouse.Conn, error) {
+	ch := cfg.ClickHouse
+	switch ch.Transport {
+	case "embedded":
+		return embedded.Open(ctx, embedded.Config{
+			DataDir:     filepath.Join(cfg.DataDir, "clickhouse"),
+			LibraryPath: ch.Embedded.LibraryPath,
+			Connections: ch.Embedded.Connections,
+		})
+	case "native":
+		nc := native.Config{
+			Addrs: ch.Native.Addrs, Database: ch.Native.Database, Username: ch.Native.Username,
+			Password: ch.Native.Password, Compression: ch.Native.Compression,
+		}
+		if ch.Native.TLS {
+			nc.TLS = &native.TLSConfig{Enabled: true, CAFile: ch.Native.CAFile}
+		}
+		return native.New(ctx, nc)
+	}
+	return nil, fmt.Errorf("unknown clickhouse transport %q", ch.Transport)
+}
+
+// Migrator returns the schema migrator for conn in the configured cluster
+// mode.
+func Migrator(conn clickhouse.Conn, cfg config.Config, log *slog.Logger) (*migrate.Migrator, error) {
+	cl := cfg.ClickHouse.Cluster
+	return migrate.New(conn, schema.ClickHouse(), migrate.Config{
+		Cluster: cl.Name, Replicated: cl.Replicated, ReplicaPath: cl.ReplicaPath, ReplicaName: cl.ReplicaName,
+	}, log)
+}
+
+// Open opens the transport, applies pending migrations, loads the secrets
+// and builds the repositories. Close releases everything.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Storage, error) {
+	hasher, masters, err := loadSecrets(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := OpenConn(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open clickhouse (%s): %w", cfg.ClickHouse.Transport, err)
+	}
+	caps := conn.Capabilities()
+	log.InfoContext(ctx, "clickhouse open", "transport", caps.Transport, "version", caps.Version.String())
+	m, err := Migrator(conn, cfg, log)
+	if err == nil {
+		_, err = m.Up(ctx)
+	}
+	if err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("migrate schema: %w", err)
+	}
+	keys, err := keyring.New(eventlog.NewKeyStore(conn), masters[0], masters[1:]...)
+	if err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	return &Storage{Conn: conn, Events: eventlog.New(conn, hasher, keys), Keyring: keys, Hasher: hasher}, nil
+}
+
+// Close releases the connection (for chDB, flushes and stops the engine).
+func (s *Storage) Close() error { return s.Conn.Close() }
+
+// loadSecrets reads the identifier key and the master keys (active first),
+// from the environment or files, generating missing files when allowed.
+func loadSecrets(cfg config.Config, log *slog.Logger) (*identity.Hasher, []keyring.MasterKey, error) {
+	sec := cfg.Security
+	generate := sec.GenerateKeys != nil && *sec.GenerateKeys
+	var idKey []byte
+	var err error
+	if sec.IdentifierKey != "" {
+		idKey, err = keyring.ParseSecret(sec.IdentifierKey)
+		err = wrapSecret("CUSTODY_IDENTIFIER_KEY", err)
+	} else {
+		var created bool
+		idKey, created, err = keyring.LoadOrCreateSecret(sec.IdentifierKeyFile, generate)
+		err = wrapSecret(sec.IdentifierKeyFile, err)
+		if created {
+			log.Warn("generated identifier key; back it up: without it no identifier can be looked up", "path", sec.IdentifierKeyFile)
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	hasher, err := identity.NewHasher(idKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	var active keyring.MasterKey
+	if sec.MasterKey != "" {
+		active, err = keyring.ParseMasterKey(sec.MasterKey)
+		err = wrapSecret("CUSTODY_MASTER_KEY", err)
+	} else {
+		var created bool
+		active, created, err = keyring.LoadOrCreateKeyFile(sec.MasterKeyFile, generate)
+		err = wrapSecret(sec.MasterKeyFile, err)
+		if created {
+			log.Warn("generated master key; back it up: without it no stored value can be decrypted", "path", sec.MasterKeyFile, "key_id", active.ID)
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	masters := []keyring.MasterKey{active}
+	for _, p := range sec.PreviousMasterKeyFile {
+		mk, _, err := keyring.LoadOrCreateKeyFile(p, false)
+		if err != nil {
+			return nil, nil, wrapSecret(p, err)
+		}
+		masters = append(masters, mk)
+	}
+	return hasher, masters, nil
+}
+
+func wrapSecret(where string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return errors.Join(fmt.Errorf("load secret from %s", where), err)
+}
