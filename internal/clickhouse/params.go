@@ -60,7 +60,9 @@ func formatTop(v any) (string, error) {
 		return escape(x), nil
 	case []byte:
 		return escape(string(x)), nil
-	case time.Time, uuid.UUID:
+	case uuid.UUID:
+		return x.String(), nil
+	case time.Time:
 		return format(v)
 	case fmt.Stringer:
 		return escape(x.String()), nil
@@ -87,7 +89,7 @@ func format(v any) (string, error) {
 	case time.Time:
 		return formatTime(x), nil
 	case uuid.UUID:
-		return x.String(), nil
+		return quote(x.String()), nil // inside an array; formatTop leaves it bare
 	case fmt.Stringer:
 		return quote(x.String()), nil
 	}
@@ -120,19 +122,14 @@ func format(v any) (string, error) {
 	return "", fmt.Errorf("unsupported parameter type %T", v)
 }
 
-// formatTime renders UTC Unix time: whole seconds fit DateTime and
-// DateTime64 placeholders alike; a fraction needs DateTime64.
+// formatTime renders UTC time as ClickHouse text: whole seconds fit
+// DateTime and DateTime64 placeholders alike; a fraction needs DateTime64.
 func formatTime(t time.Time) string {
-	sec, nsec := t.Unix(), t.Nanosecond()
-	if nsec == 0 {
-		return strconv.FormatInt(sec, 10)
+	t = t.UTC()
+	if t.Nanosecond() == 0 {
+		return t.Format(time.DateTime)
 	}
-	if sec < 0 && nsec > 0 {
-		// -1.5 s is sec=-2, nsec=5e8: render the sign once, for the sum.
-		sec, nsec = sec+1, 1e9-nsec
-		return "-" + strconv.FormatInt(-sec, 10) + "." + fmt.Sprintf("%09d", nsec)
-	}
-	return strconv.FormatInt(sec, 10) + "." + fmt.Sprintf("%09d", nsec)
+	return t.Format("2006-01-02 15:04:05.000000000")
 }
 
 var escaper = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`, "\x00", `\0`)

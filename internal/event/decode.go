@@ -52,7 +52,11 @@ func decodeEvent(raw []byte, opts *Options) (*Event, []FieldError, string) {
 	}
 	w := &walker{opts: opts, tenant: DefaultTenant}
 	if root.kind != jsonObject {
-		return nil, []FieldError{{Reason: "an event must be a JSON object, not " + withArticle(root.kind)}}, ""
+		got := withArticle(root.kind)
+		if root.kind == jsonNull {
+			got = "null"
+		}
+		return nil, []FieldError{{Reason: "an event must be a JSON object, not " + got}}, ""
 	}
 	ev, id := w.envelope(root)
 	if len(w.errs) > 0 {

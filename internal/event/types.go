@@ -102,8 +102,18 @@ func (e *Event) LogValue() slog.Value {
 		slog.String("source", e.Source),
 		slog.String("tenant", e.Tenant),
 		slog.Time("time", e.Time),
-		slog.Any("identifiers", e.Subject.Identifiers),
+		slog.Any("identifiers", redacted(e.Subject.Identifiers)),
 	)
+}
+
+// redacted renders identifiers with String: slog does not resolve
+// LogValuers inside slices, so a []Identifier would be logged as JSON.
+func redacted(ids []Identifier) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.String()
+	}
+	return out
 }
 
 // Identifier is one identifier of the subject (kind, namespace, value). Its

@@ -15,7 +15,7 @@ type KeyStore struct {
 	now  func() time.Time
 }
 
-var _ keyring.Store = (*KeyStore)(nil)
+var _ keyring.BatchStore = (*KeyStore)(nil)
 
 // NewKeyStore returns a keyring.Store on conn.
 func NewKeyStore(conn clickhouse.Conn) *KeyStore {
@@ -41,22 +41,52 @@ func (s *KeyStore) Keys(ctx context.Context, tenant, subjectKey string) ([]keyri
 	if err := s.conn.Select(ctx, &rows, querySubjectKeys, clickhouse.Params{"tenant": tenant, "subject": subjectKey}); err != nil {
 		return nil, fmt.Errorf("read subject keys: %w", err)
 	}
+	return toWrapped(rows), nil
+}
+
+// KeysFor implements keyring.BatchStore: Keys for many subjects in one query.
+func (s *KeyStore) KeysFor(ctx context.Context, tenant string, subjectKeys []string) ([]keyring.WrappedKey, error) {
+	var rows []keyRow
+	if err := s.conn.Select(ctx, &rows, querySubjectsKeys, clickhouse.Params{"tenant": tenant, "subjects": subjectKeys}); err != nil {
+		return nil, fmt.Errorf("read subject keys: %w", err)
+	}
+	return toWrapped(rows), nil
+}
+
+// PutKeys implements keyring.BatchStore: one insert for many keys.
+func (s *KeyStore) PutKeys(ctx context.Context, keys []keyring.WrappedKey) error {
+	now := s.now().UTC()
+	rows := make([]keyRow, len(keys))
+	for i, k := range keys {
+		rows[i] = toKeyRow(k, now)
+	}
+	if err := s.conn.Insert(ctx, tableSubjectKeys, rows); err != nil {
+		return fmt.Errorf("store subject keys: %w", err)
+	}
+	return nil
+}
+
+func toWrapped(rows []keyRow) []keyring.WrappedKey {
 	out := make([]keyring.WrappedKey, len(rows))
 	for i, r := range rows {
 		out[i] = keyring.WrappedKey{Tenant: r.Tenant, SubjectKey: r.SubjectKey, KeyID: r.KeyID,
 			MasterKeyID: r.MasterKeyID, Wrapped: r.Wrapped, CreatedAt: r.CreatedAt.UTC(), Destroyed: r.Destroyed == 1}
 	}
-	return out, nil
+	return out
+}
+
+func toKeyRow(k keyring.WrappedKey, now time.Time) keyRow {
+	row := keyRow{Tenant: k.Tenant, SubjectKey: k.SubjectKey, KeyID: k.KeyID, MasterKeyID: k.MasterKeyID,
+		Wrapped: k.Wrapped, CreatedAt: k.CreatedAt, UpdatedAt: now}
+	if k.Destroyed {
+		row.Destroyed, row.Wrapped = 1, nil
+	}
+	return row
 }
 
 // PutKey implements keyring.Store.
 func (s *KeyStore) PutKey(ctx context.Context, k keyring.WrappedKey) error {
-	row := keyRow{Tenant: k.Tenant, SubjectKey: k.SubjectKey, KeyID: k.KeyID, MasterKeyID: k.MasterKeyID,
-		Wrapped: k.Wrapped, CreatedAt: k.CreatedAt, UpdatedAt: s.now().UTC()}
-	if k.Destroyed {
-		row.Destroyed, row.Wrapped = 1, nil
-	}
-	if err := s.conn.Insert(ctx, tableSubjectKeys, []keyRow{row}); err != nil {
+	if err := s.conn.Insert(ctx, tableSubjectKeys, []keyRow{toKeyRow(k, s.now().UTC())}); err != nil {
 		return fmt.Errorf("store subject key: %w", err)
 	}
 	return nil

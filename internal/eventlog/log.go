@@ -54,8 +54,9 @@ func (o Outcome) String() string {
 // log; on error the caller retries the whole batch, which is safe because
 // an id already stored comes back Duplicate (or, if a crash hid it from the
 // pre-check, collapses in storage and is never visible to readers).
-// Events must have been validated (package event); Append sets RecordedAt.
-// It does not modify the events it is given.
+// Events must have been validated (package event) and must not be read by
+// other goroutines during Append: it takes element values out of each
+// event's Data while encoding it, and puts them back.
 func (l *Log) Append(ctx context.Context, events []*event.Event) ([]Outcome, error) {
 	out := make([]Outcome, len(events))
 	if len(events) == 0 {
@@ -73,6 +74,9 @@ func (l *Log) Append(ctx context.Context, events []*event.Event) ([]Outcome, err
 	}
 	known, err := l.knownIDs(ctx, ids)
 	if err != nil {
+		return nil, err
+	}
+	if err := l.warmKeys(ctx, events, out, known); err != nil {
 		return nil, err
 	}
 	recorded := l.now().UTC().Truncate(time.Millisecond)
@@ -97,6 +101,28 @@ func (l *Log) Append(ctx context.Context, events []*event.Event) ([]Outcome, err
 	return out, nil
 }
 
+// warmKeys readies the data keys of every subject about to be sealed, per
+// tenant, in a few round trips instead of a few per new subject.
+func (l *Log) warmKeys(ctx context.Context, events []*event.Event, out []Outcome, known map[uuid.UUID]bool) error {
+	subjects := map[string][]string{}
+	for i, e := range events {
+		if out[i] == Duplicate || known[e.ID] || len(e.Data.ValueSlots()) == 0 {
+			continue
+		}
+		_, subject, err := hashIdentifiers(l.hasher, e)
+		if err != nil {
+			return err
+		}
+		subjects[e.Tenant] = append(subjects[e.Tenant], subject)
+	}
+	for tenant, s := range subjects {
+		if err := l.keys.Warm(ctx, tenant, s); err != nil {
+			return fmt.Errorf("prepare data keys: %w", err)
+		}
+	}
+	return nil
+}
+
 func (l *Log) knownIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]bool, error) {
 	var rows []struct {
 		ID uuid.UUID `ch:"event_id"`
@@ -111,20 +137,22 @@ func (l *Log) knownIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]bool
 	return known, nil
 }
 
-// toRow hashes identifiers and seals values. The event's own Data is not
-// modified: the values are taken from a copy.
+// toRow hashes identifiers and seals values. The values are taken out of
+// e.Data while its JSON is written and put back before it returns.
 func (l *Log) toRow(ctx context.Context, e *event.Event, recorded time.Time) (row, error) {
 	refs, subject, err := hashIdentifiers(l.hasher, e)
 	if err != nil {
 		return row{}, err
 	}
-	data, err := copyData(e.Type, e.Data)
+	values, restore, err := takeValues(e.Data)
 	if err != nil {
+		restore()
 		return row{}, fmt.Errorf("event %s: %w", e.ID, err)
 	}
-	values, err := takeValues(data)
+	data, err := json.Marshal(e.Data)
+	restore()
 	if err != nil {
-		return row{}, fmt.Errorf("event %s: %w", e.ID, err)
+		return row{}, fmt.Errorf("event %s: encode data: %w", e.ID, err)
 	}
 	r := row{
 		Tenant: e.Tenant, SubjectKey: subject, OccurredAt: e.Time.UTC(), EventID: e.ID,
@@ -135,9 +163,7 @@ func (l *Log) toRow(ctx context.Context, e *event.Event, recorded time.Time) (ro
 		r.IdentifierNamespaces = append(r.IdentifierNamespaces, ref.Namespace)
 		r.IdentifierHashes = append(r.IdentifierHashes, ref.Hash)
 	}
-	if r.Data, err = json.Marshal(data); err != nil {
-		return row{}, fmt.Errorf("event %s: encode data: %w", e.ID, err)
-	}
+	r.Data = data
 	if values != nil {
 		sealed, err := l.keys.Seal(ctx, e.Tenant, subject, values, e.ID[:])
 		if err != nil {
@@ -146,16 +172,6 @@ func (l *Log) toRow(ctx context.Context, e *event.Event, recorded time.Time) (ro
 		r.SealedKeyID, r.SealedValues = sealed.KeyID, sealed.Ciphertext
 	}
 	return r, nil
-}
-
-// copyData deep-copies d through its JSON form, so sealing never mutates
-// the caller's event.
-func copyData(t event.Type, d event.Data) (event.Data, error) {
-	b, err := json.Marshal(d)
-	if err != nil {
-		return nil, fmt.Errorf("encode data: %w", err)
-	}
-	return decodeData(t, b)
 }
 
 func decodeData(t event.Type, b []byte) (event.Data, error) {

@@ -47,6 +47,11 @@ LIMIT {limit:UInt32}`
 FROM subject_keys FINAL
 WHERE tenant = {tenant:String} AND subject_key = {subject:String}`
 
+	// querySubjectsKeys is querySubjectKeys for many subjects at once.
+	querySubjectsKeys = `SELECT tenant, subject_key, key_id, master_key_id, wrapped, created_at, destroyed, updated_at
+FROM subject_keys FINAL
+WHERE tenant = {tenant:String} AND subject_key IN {subjects:Array(String)}`
+
 	// deleteSubjectKeyMaterial physically removes wrapped key bytes after a
 	// shred: the destroyed markers stay, the key material goes.
 	deleteSubjectKeyMaterial = `ALTER TABLE subject_keys DELETE

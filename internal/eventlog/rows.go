@@ -64,24 +64,37 @@ func hashIdentifiers(h *identity.Hasher, e *event.Event) ([]identity.Ref, string
 	return refs, subject, nil
 }
 
-// takeValues removes the specific values from d, returning them in slot
-// order as one JSON array (nil when there are none). d is modified.
-func takeValues(d event.Data) ([]byte, error) {
+// takeValues removes the specific values from d and returns them in slot
+// order as one JSON array (nil when there are none), with a function that
+// puts them back. Between the two, d must not be shared.
+func takeValues(d event.Data) ([]byte, func(), error) {
 	slots := d.ValueSlots()
 	values := make([]json.RawMessage, len(slots))
 	hasValue := false
 	for i, s := range slots {
+		values[i] = s.Value
 		if len(s.Value) > 0 {
-			values[i], hasValue = s.Value, true
-			s.Value = nil
-		} else {
-			values[i] = json.RawMessage("null")
+			hasValue = true
+		}
+		s.Value = nil
+	}
+	restore := func() {
+		for i, s := range slots {
+			s.Value = values[i]
 		}
 	}
 	if !hasValue {
-		return nil, nil
+		return nil, restore, nil
 	}
-	return json.Marshal(values)
+	plain := make([]json.RawMessage, len(values))
+	for i, v := range values {
+		plain[i] = v
+		if len(v) == 0 {
+			plain[i] = json.RawMessage("null")
+		}
+	}
+	b, err := json.Marshal(plain)
+	return b, restore, err
 }
 
 // putValues restores values taken by takeValues into d.

@@ -11,7 +11,8 @@
 //
 // Raw values are personal data. Identifier prints (String, every fmt verb,
 // slog) only its kind and namespace, and errors from Normalize never echo the
-// value. Hasher prints nothing of its key.
+// value. Hasher prints nothing of its key. (slog resolves LogValue only for
+// a value itself, not inside a slice: log a []Identifier as strings.)
 //
 // This package does not decide which identifiers belong to one person (that is
 // the lineage and projection layers' job, fed by subject.linked events), and it

@@ -63,3 +63,14 @@ type Store interface {
 	// with no keys is not an error.
 	Destroy(ctx context.Context, tenant, subjectKey string) error
 }
+
+// BatchStore is a Store that can read and write many subjects' keys in one
+// round trip. Keyring.Warm uses it when the store offers it; the contracts
+// are Keys' and PutKey's, for every subject at once.
+type BatchStore interface {
+	Store
+	// KeysFor returns every key of the given subjects, like Keys for each.
+	KeysFor(ctx context.Context, tenant string, subjectKeys []string) ([]WrappedKey, error)
+	// PutKeys stores keys, like PutKey for each, in one write.
+	PutKeys(ctx context.Context, keys []WrappedKey) error
+}

@@ -85,15 +85,18 @@ func categoryFields() []string {
 }
 
 // UnmarshalYAML decodes a category strictly (unknown fields are errors) and
-// accepts ccpa either as a list ([A, B]) or as a single letter (A).
+// accepts ccpa either as a list ([A, B]) or as a single letter (A). Field
+// problems are returned as a *yaml.TypeError so that the decoder goes on
+// and reports the problems of the other categories too.
 func (c *Category) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: a category must be a mapping", n.Line)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: a category must be a mapping", n.Line)}}
 	}
+	var problems []string
 	fields := categoryFields()
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if k := n.Content[i]; !slices.Contains(fields, k.Value) {
-			return fmt.Errorf("line %d: field %q is not a category field (want one of %v)", k.Line, k.Value, fields)
+			problems = append(problems, fmt.Sprintf("line %d: field %q is not a category field (want one of %v)", k.Line, k.Value, fields))
 		}
 	}
 	var raw struct {
@@ -120,7 +123,7 @@ func (c *Category) UnmarshalYAML(n *yaml.Node) error {
 			return err
 		}
 	default:
-		return fmt.Errorf("line %d: ccpa must be a letter or a list of letters", raw.CCPA.Line)
+		problems = append(problems, fmt.Sprintf("line %d: ccpa must be a letter or a list of letters", raw.CCPA.Line))
 	}
 	*c = Category{
 		Key:           raw.Key,
@@ -130,6 +133,9 @@ func (c *Category) UnmarshalYAML(n *yaml.Node) error {
 		Sensitive:     raw.Sensitive,
 		NeverDisclose: raw.NeverDisclose,
 		GDPRSpecial:   raw.GDPRSpecial,
+	}
+	if len(problems) > 0 {
+		return &yaml.TypeError{Errors: problems}
 	}
 	return nil
 }

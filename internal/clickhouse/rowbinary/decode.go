@@ -115,7 +115,11 @@ func (r *reader) count(minSize int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if v > uint64(r.remaining()/minSize) {
+	limit := uint64(r.remaining())
+	if minSize > 1 {
+		limit /= uint64(minSize)
+	}
+	if v > limit {
 		return 0, fmt.Errorf("%w: length %d exceeds the %d bytes left", ErrCorrupt, v, r.remaining())
 	}
 	return int(v), nil
@@ -171,7 +175,7 @@ func ReadHeader(data []byte) ([]Column, int, error) {
 		}
 		t, err := ParseType(string(b))
 		if err != nil {
-			return nil, 0, fmt.Errorf("%w: header: column %q: %w", ErrCorrupt, cols[i].Name, err)
+			return nil, 0, fmt.Errorf("rowbinary: header: column %q: %w", cols[i].Name, err)
 		}
 		cols[i].Type = t
 	}
@@ -767,7 +771,9 @@ func mapDecoder(t Type, gt reflect.Type, lc bool) (decFn, bool) {
 		if err != nil {
 			return err
 		}
-		m := reflect.MakeMapWithSize(gt, n)
+		// The size hint is capped: n is only known to fit the input, and a
+		// map entry costs far more memory than its minimum wire size.
+		m := reflect.MakeMapWithSize(gt, min(n, 1024))
 		k, v := reflect.New(kt), reflect.New(vt)
 		for range n {
 			if err := keyDec(r, k.UnsafePointer()); err != nil {

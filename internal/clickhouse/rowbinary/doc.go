@@ -82,5 +82,6 @@
 // field, a field that cannot hold its column, duplicate tags or columns) and
 // values that cannot be encoded wrap clickhouse.ErrBadRows; they name the
 // column, its type, the struct and the field. Malformed input wraps
-// ErrCorrupt and names the row and column.
+// ErrCorrupt and names the row and column. A type string that is malformed
+// or unsupported (also in a result header) wraps ErrType.
 package rowbinary

@@ -542,6 +542,10 @@ func compareKeys(a, b reflect.Value) int {
 	return 0
 }
 
+// maxPreGrow caps the buffer AppendRows reserves up front from its first
+// row; past it the buffer grows as append does.
+const maxPreGrow = 0
+
 // EncodeRows is Codec.EncodeRows with a fresh Codec (no plan cache).
 func EncodeRows(columns []Column, rows any) ([]byte, error) {
 	var c Codec
@@ -596,9 +600,10 @@ func (c *Codec) AppendRows(dst []byte, columns []Column, rows any) ([]byte, erro
 			}
 		}
 		if i == 0 && n > 1 {
-			// Size the buffer once from the first row, with 1/8 slack.
+			// Size the buffer once from the first row, with 1/8 slack, but
+			// never reserve more than maxPreGrow on one row's evidence.
 			per := len(b) - start
-			b = slices.Grow(b, per*(n-1)+per*(n-1)/8)
+			b = slices.Grow(b, min(per*(n-1)+per*(n-1)/8, maxPreGrow))
 		}
 	}
 	return b, nil

@@ -628,7 +628,7 @@ func TestCorruptInput(t *testing.T) {
 			t.Errorf("header % s: no error", h)
 		}
 	}
-	if _, _, err := ReadHeader(unhex("01 0161 03 666f6f")); !errors.Is(err, ErrCorrupt) {
+	if _, _, err := ReadHeader(unhex("01 0161 03 666f6f")); !errors.Is(err, ErrType) || !strings.Contains(err.Error(), `"a"`) {
 		t.Errorf("ReadHeader with unknown type: %v", err)
 	}
 	gotCols, n, err := ReadHeader(append(append([]byte{}, hdr...), valid...))

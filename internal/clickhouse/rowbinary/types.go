@@ -1,6 +1,7 @@
 package rowbinary
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -282,8 +283,12 @@ type typeParser struct {
 	i int
 }
 
+// ErrType means a type string is malformed or names a type this codec does
+// not support (Tuple, Decimal, …).
+var ErrType = errors.New("rowbinary: unsupported or malformed type")
+
 func (p *typeParser) errorf(format string, args ...any) error {
-	return fmt.Errorf("rowbinary: type %q at offset %d: %s", p.s, p.i, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %q at offset %d: %s", ErrType, p.s, p.i, fmt.Sprintf(format, args...))
 }
 
 func (p *typeParser) ws() {

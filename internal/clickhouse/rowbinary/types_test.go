@@ -1,6 +1,7 @@
 package rowbinary
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -138,8 +139,8 @@ func TestParseTypeErrors(t *testing.T) {
 		strings.Repeat("Array(", 40) + "String" + strings.Repeat(")", 40),
 	}
 	for _, c := range cases {
-		if typ, err := ParseType(c); err == nil {
-			t.Errorf("ParseType(%q) = %v, want error", c, typ)
+		if typ, err := ParseType(c); !errors.Is(err, ErrType) {
+			t.Errorf("ParseType(%q) = %v, %v; want ErrType", c, typ, err)
 		}
 	}
 }

@@ -226,9 +226,17 @@ func TestTimeZonesIgnored(t *testing.T) {
 			t.Errorf("%s: got %v (%v), want %v UTC", c.typ, got, got.Location(), c.want)
 		}
 	}
+	// Before 1970 the day is floored too: 1969-12-31 12:00 is day -1.
+	wire, err := encodeValue(t, "Date32", time.Date(1969, 12, 31, 12, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := unhex("ffffffff"); !bytes.Equal(wire, want) {
+		t.Errorf("Date32 of 1969-12-31 12:00 = % x, want % x", wire, want)
+	}
 	// The UTC day, not the local one: 23:00 in New York is the next day in UTC.
 	late := time.Date(2024, 1, 15, 23, 0, 0, 0, ny)
-	wire, err := encodeValue(t, "Date", late)
+	wire, err = encodeValue(t, "Date", late)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,356 @@
+package eventlog
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/custodyhq/custody/internal/clickhouse"
+	"github.com/custodyhq/custody/internal/clickhouse/chtest"
+	"github.com/custodyhq/custody/internal/event"
+	"github.com/custodyhq/custody/internal/identity"
+	"github.com/custodyhq/custody/internal/keyring"
+	"github.com/custodyhq/custody/internal/migrate"
+	"github.com/custodyhq/custody/schema"
+)
+
+// newLog migrates conn and builds a Log with fresh secrets.
+func newLog(t testing.TB, conn clickhouse.Conn) *Log {
+	t.Helper()
+	ctx := context.Background()
+	m, err := migrate.New(conn, schema.ClickHouse(), migrate.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Up(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	secret, err := keyring.GenerateSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher, err := identity.NewHasher(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	master, _, err := keyring.GenerateMasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := keyring.New(NewKeyStore(conn), master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(conn, hasher, keys)
+}
+
+// generate builds n valid events about subjects people, of every kind that
+// carries values, with deterministic content.
+func generate(tenant string, n, people int, seed uint64) []*event.Event {
+	r := rand.New(rand.NewPCG(seed, seed))
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	out := make([]*event.Event, n)
+	for i := range out {
+		p := r.IntN(people)
+		e := &event.Event{
+			ID: uuid.New(), SpecVersion: event.SpecVersion, Source: "checkout-service", Tenant: tenant,
+			Time: base.Add(time.Duration(r.IntN(365*24*3600)) * time.Second).Add(time.Duration(r.IntN(1000)) * time.Millisecond),
+			Subject: event.Subject{Identifiers: []event.Identifier{
+				{Kind: identity.Email, Value: fmt.Sprintf("person%d@example.com", p)},
+				{Kind: identity.CustomerID, Value: fmt.Sprintf("C-%d", p)},
+			}},
+		}
+		switch i % 3 {
+		case 0:
+			e.Type = event.TypeCollected
+			e.Data = &event.Collected{
+				Elements: []event.Element{
+					{Name: "email", Category: "contact.email", Value: json.RawMessage(fmt.Sprintf("%q", fmt.Sprintf("person%d@example.com", p)))},
+					{Name: "address", Category: "contact.postal_address", Value: json.RawMessage(`{"city":"Springfield","zip":"12345"}`)},
+					{Name: "ip", Category: "online.ip_address"},
+				},
+				Origin: event.Origin{Kind: "consumer", Name: "checkout form"}, Purposes: []string{"order_fulfilment"}, System: "orders-db",
+			}
+		case 1:
+			e.Type = event.TypeShared
+			e.Data = &event.Shared{
+				Recipient:  event.Recipient{Name: "AdNet", Kind: "advertising_network", Role: "third_party", Country: "US"},
+				Elements:   []event.Element{{Name: "email", Category: "contact.email"}},
+				Purposes:   []string{"targeted_advertising"},
+				Disclosure: "sharing", System: "crm",
+			}
+		default:
+			e.Type = event.TypeConsentChanged
+			e.Data = &event.ConsentChanged{Choice: "sale", Status: event.ConsentStatus("opted_out"), Mechanism: "gpc"}
+		}
+		out[i] = e
+	}
+	return out
+}
+
+func appendAll(t testing.TB, l *Log, events []*event.Event, batch int) (stored, dups int) {
+	t.Helper()
+	for i := 0; i < len(events); i += batch {
+		end := min(i+batch, len(events))
+		outcomes, err := l.Append(context.Background(), events[i:end])
+		if err != nil {
+			t.Fatalf("append [%d:%d]: %v", i, end, err)
+		}
+		for _, o := range outcomes {
+			if o == Duplicate {
+				dups++
+			} else {
+				stored++
+			}
+		}
+	}
+	return stored, dups
+}
+
+// visibleIDs scans the whole log and returns every id a reader sees, with
+// its multiplicity.
+func visibleIDs(t testing.TB, l *Log) map[uuid.UUID]int {
+	t.Helper()
+	seen := map[uuid.UUID]int{}
+	var cur Cursor
+	for {
+		page, next, err := l.Scan(context.Background(), cur, 3000)
+		if err != nil {
+			t.Fatalf("scan: %v", err)
+		}
+		if len(page) == 0 {
+			return seen
+		}
+		for _, r := range page {
+			seen[r.Event.ID]++
+		}
+		cur = next
+	}
+}
+
+func TestAppend_SameEventsTwiceInShuffledOrderAreStoredOnce(t *testing.T) {
+	for _, tr := range chtest.Transports(t) {
+		t.Run(tr.Name, func(t *testing.T) {
+			l := newLog(t, tr.Open(t))
+			events := generate("acme", 10_000, 500, 1)
+			if stored, dups := appendAll(t, l, events, 1000); stored != 10_000 || dups != 0 {
+				t.Fatalf("first pass: stored %d, duplicates %d", stored, dups)
+			}
+			shuffled := append([]*event.Event(nil), events...)
+			rand.New(rand.NewPCG(2, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+			if stored, dups := appendAll(t, l, shuffled, 700); stored != 0 || dups != 10_000 {
+				t.Fatalf("second pass: stored %d, duplicates %d", stored, dups)
+			}
+			n, err := l.Count(context.Background(), "acme")
+			if err != nil || n != 10_000 {
+				t.Fatalf("count = %d, %v; want 10000", n, err)
+			}
+			ids := visibleIDs(t, l)
+			if len(ids) != 10_000 {
+				t.Fatalf("scan saw %d distinct events, want 10000", len(ids))
+			}
+			for id, k := range ids {
+				if k != 1 {
+					t.Fatalf("event %s visible %d times", id, k)
+				}
+			}
+		})
+	}
+}
+
+// A duplicate that races past the pre-check (two writers, or a retry after
+// a crash) reaches storage; it must still never be visible to a reader.
+func TestAppend_DuplicateRowsInStorageAreInvisible(t *testing.T) {
+	for _, tr := range chtest.Transports(t) {
+		t.Run(tr.Name, func(t *testing.T) {
+			conn := tr.Open(t)
+			l := newLog(t, conn)
+			ctx := context.Background()
+			events := generate("acme", 50, 5, 3)
+			rows := make([]row, len(events))
+			for i, e := range events {
+				r, err := l.toRow(ctx, e, time.Now().UTC().Truncate(time.Millisecond))
+				if err != nil {
+					t.Fatal(err)
+				}
+				rows[i] = r
+			}
+			for range 3 { // three parts holding the same rows, as a race would leave
+				if err := conn.Insert(ctx, tableEvents, rows); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, _ := l.Count(ctx, "acme"); n != 50 {
+				t.Fatalf("count = %d, want 50", n)
+			}
+			for id, k := range visibleIDs(t, l) {
+				if k != 1 {
+					t.Fatalf("scan shows %s %d times", id, k)
+				}
+			}
+			recs, err := l.ByIdentifiers(ctx, "acme", events[0].Subject.Identifiers[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[uuid.UUID]bool{}
+			for _, r := range recs {
+				if seen[r.Event.ID] {
+					t.Fatalf("ByIdentifiers shows %s twice", r.Event.ID)
+				}
+				seen[r.Event.ID] = true
+			}
+			if len(recs) == 0 {
+				t.Fatal("ByIdentifiers found nothing")
+			}
+		})
+	}
+}
+
+func TestByIdentifiers_ReturnsThePersonsEventsWithValuesDecrypted(t *testing.T) {
+	for _, tr := range chtest.Transports(t) {
+		t.Run(tr.Name, func(t *testing.T) {
+			l := newLog(t, tr.Open(t))
+			ctx := context.Background()
+			events := generate("acme", 300, 10, 4)
+			appendAll(t, l, events, 300)
+			// Look up person 3 by customer id only (case and spacing differ).
+			recs, err := l.ByIdentifiers(ctx, "acme", event.Identifier{Kind: identity.CustomerID, Value: " C-3 "})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[uuid.UUID]*event.Event{}
+			for _, e := range events {
+				if e.Subject.Identifiers[1].Value == "C-3" {
+					want[e.ID] = e
+				}
+			}
+			if len(recs) != len(want) || len(want) == 0 {
+				t.Fatalf("got %d events, want %d", len(recs), len(want))
+			}
+			for i, r := range recs {
+				orig := want[r.Event.ID]
+				if orig == nil {
+					t.Fatalf("event %s is not person 3's", r.Event.ID)
+				}
+				if i > 0 && r.Event.Time.Before(recs[i-1].Event.Time) {
+					t.Fatal("events are not in time order")
+				}
+				gotData, _ := json.Marshal(r.Event.Data)
+				wantData, _ := json.Marshal(orig.Data)
+				if !bytes.Equal(gotData, wantData) || !r.Event.Time.Equal(orig.Time) || r.Event.Type != orig.Type {
+					t.Fatalf("event %s differs:\n got %s\nwant %s", r.Event.ID, gotData, wantData)
+				}
+				if len(r.Identifiers) != 2 || r.Identifiers[0].Hash == "" || r.Event.Subject.Identifiers[0].Value != "" {
+					t.Fatalf("identifiers: %+v", r.Identifiers)
+				}
+			}
+			other, err := l.ByIdentifiers(ctx, "another-tenant", event.Identifier{Kind: identity.CustomerID, Value: "C-3"})
+			if err != nil || len(other) != 0 {
+				t.Fatalf("another tenant sees %d events (%v)", len(other), err)
+			}
+		})
+	}
+}
+
+// Raw identifiers and element values never reach ClickHouse's files.
+func TestAppend_NoRawIdentifierOrValueIsStoredInTheClear(t *testing.T) {
+	dir := t.TempDir()
+	conn := chtest.EmbeddedAt(t, dir)
+	l := newLog(t, conn)
+	ctx := context.Background()
+	secret := "very-secret-person@example.com"
+	e := &event.Event{ID: uuid.New(), SpecVersion: "1.0", Type: event.TypeCollected, Source: "s", Tenant: "acme",
+		Time:    time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC),
+		Subject: event.Subject{Identifiers: []event.Identifier{{Kind: identity.Email, Value: secret}, {Kind: identity.Phone, Value: "+14155550123"}}},
+		Data: &event.Collected{Elements: []event.Element{{Name: "ssn", Category: "government_id.ssn", Value: json.RawMessage(`"078-05-1120"`)}},
+			Origin: event.Origin{Kind: "consumer"}, Purposes: []string{"account_management"}, System: "crm"}}
+	if _, err := l.Append(ctx, []*event.Event{e}); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Exec(ctx, "OPTIMIZE TABLE events FINAL", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Close(); err != nil { // flush everything to disk
+		t.Fatal(err)
+	}
+	for _, needle := range []string{secret, "+14155550123", "4155550123", "078-05-1120"} {
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			if bytes.Contains(b, []byte(needle)) {
+				return fmt.Errorf("%s holds %q in the clear", path, needle)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestShred_LeavesEventsButMakesValuesUnreadable(t *testing.T) {
+	for _, tr := range chtest.Transports(t) {
+		t.Run(tr.Name, func(t *testing.T) {
+			l := newLog(t, tr.Open(t))
+			ctx := context.Background()
+			events := generate("acme", 30, 1, 5)
+			appendAll(t, l, events, 30)
+			before, err := l.ByIdentifiers(ctx, "acme", events[0].Subject.Identifiers[0])
+			if err != nil || len(before) != 30 {
+				t.Fatalf("before shred: %d, %v", len(before), err)
+			}
+			if err := l.Shred(ctx, "acme", before[0].SubjectKey); err != nil {
+				t.Fatal(err)
+			}
+			after, err := l.ByIdentifiers(ctx, "acme", events[0].Subject.Identifiers[0])
+			if err != nil || len(after) != 30 {
+				t.Fatalf("after shred: %d events, %v (events must stay)", len(after), err)
+			}
+			for _, r := range after {
+				for _, s := range r.Event.Data.ValueSlots() {
+					if len(s.Value) > 0 {
+						t.Fatalf("event %s still has a readable value after shred", r.Event.ID)
+					}
+				}
+				if r.Event.Type == event.TypeCollected && !r.Shredded {
+					t.Fatalf("event %s with sealed values is not marked shredded", r.Event.ID)
+				}
+			}
+		})
+	}
+}
+
+func TestLog_SurvivesReopen(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	func() {
+		conn := chtest.EmbeddedAt(t, dir)
+		l := newLog(t, conn)
+		appendAll(t, l, generate("acme", 500, 20, 6), 500)
+		_ = conn.Close()
+	}()
+	conn := chtest.EmbeddedAt(t, dir)
+	var rows []struct {
+		N uint64 `ch:"n"`
+	}
+	if err := conn.Select(ctx, &rows, queryCount, clickhouse.Params{"tenant": "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	if rows[0].N != 500 {
+		t.Fatalf("after reopen: %d events, want 500", rows[0].N)
+	}
+}
