@@ -66,6 +66,9 @@ func DecodeBatch(b []byte, contentType string, opts Options) []Result {
 	case modeArray:
 		results = decodeArray(body, &opts)
 	case modeLines:
+		if body[0] == '[' && json.Valid(body) {
+			return []Result{{Errors: []FieldError{{Reason: "the body is a JSON array, not NDJSON; send it as " + ContentTypeJSON}}, Raw: body}}
+		}
 		results = decodeLines(body, &opts)
 	default:
 		if mode == modeSingle && body[0] == '[' {

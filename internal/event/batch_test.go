@@ -113,6 +113,7 @@ func TestDecodeBatch_RejectsUnusableBodiesWithOneResult(t *testing.T) {
 		{"non-UTF-8 charset", "application/json; charset=latin1", event, "must be UTF-8"},
 		{"array as a CloudEvents structured event", "application/cloudevents+json", "[" + event + "]", "carries one event"},
 		{"object as a CloudEvents batch", "application/cloudevents-batch+json", event, "must be a JSON array"},
+		{"JSON array sent as NDJSON", "application/x-ndjson", "[\n" + event + "\n]", "not NDJSON"},
 		{"malformed single event", "application/json", "{\n\"id\": \n", "malformed JSON"},
 	}
 	for _, tt := range tests {

@@ -108,6 +108,9 @@ func ConsentStatuses() []ConsentStatus {
 // subject belong to one person.
 type Linked struct{}
 
+// ValueSlots implements Data: elements (collected, shared, transferred,
+// corrected) and derived outputs (processed) may carry values; inputs,
+// erased elements and the other types never do.
 func (d *Collected) ValueSlots() []*Element      { return slots(d.Elements) }
 func (d *Shared) ValueSlots() []*Element         { return slots(d.Elements) }
 func (d *Processed) ValueSlots() []*Element      { return slots(d.Outputs) }

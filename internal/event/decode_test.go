@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -113,6 +114,19 @@ func TestEvent_MarshalJSONRoundTripsThroughDecode(t *testing.T) {
 				t.Fatalf("UnmarshalJSON differs from Decode:\n%s", out)
 			}
 		})
+	}
+}
+
+func TestEvent_ValuesWithHTMLCharactersRoundTripByteForByte(t *testing.T) {
+	b := edited(t, "good/collected.json", set("data.elements[0].value", "PLACEHOLDER"))
+	b = bytes.Replace(b, []byte(`"PLACEHOLDER"`), []byte("{\"note\": \"<b>Tom & Jerry</b>\u2028\"}"), 1) // unescaped, as other encoders send it
+	ev := mustDecode(t, b, testOptions())
+	out, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := mustDecode(t, out, testOptions()); !reflect.DeepEqual(again, ev) {
+		t.Fatalf("value changed: %s -> %s", ev.Data.ValueSlots()[0].Value, again.Data.ValueSlots()[0].Value)
 	}
 }
 

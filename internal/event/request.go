@@ -36,5 +36,6 @@ type Request struct {
 	Extra        json.RawMessage `json:"extra,omitempty"`
 }
 
+// ValueSlots implements Data; requests carry no element values.
 func (d *Request) ValueSlots() []*Element { return nil }
 func (*Request) isData()                  {}

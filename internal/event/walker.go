@@ -276,14 +276,18 @@ func (w *walker) value(f fields, rule valueRule, why string) json.RawMessage {
 	return w.compactJSON(n, path)
 }
 
-// compactJSON returns n as compact JSON of at most 64 KiB.
+// compactJSON returns n as compact JSON of at most 64 KiB, with <, >, &,
+// U+2028 and U+2029 escaped in strings as encoding/json writes them, so the
+// bytes survive MarshalJSON and decoding unchanged.
 func (w *walker) compactJSON(n *node, path string) json.RawMessage {
-	var buf bytes.Buffer
-	buf.Grow(min(len(n.raw), MaxValueBytes))
-	_ = json.Compact(&buf, n.raw) // valid by construction
-	if buf.Len() > MaxValueBytes {
+	var compact, escaped bytes.Buffer
+	compact.Grow(min(len(n.raw), MaxValueBytes))
+	_ = json.Compact(&compact, n.raw) // valid by construction
+	if compact.Len() > MaxValueBytes {
 		w.fail(path, "is larger than 64 KiB")
 		return nil
 	}
-	return json.RawMessage(buf.Bytes())
+	escaped.Grow(compact.Len())
+	json.HTMLEscape(&escaped, compact.Bytes())
+	return json.RawMessage(escaped.Bytes())
 }

@@ -178,7 +178,11 @@ func TestAppend_DuplicateRowsInStorageAreInvisible(t *testing.T) {
 			events := generate("acme", 50, 5, 3)
 			rows := make([]row, len(events))
 			for i, e := range events {
-				r, err := l.toRow(ctx, e, time.Now().UTC().Truncate(time.Millisecond))
+				refs, subject, err := hashIdentifiers(l.hasher, e)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, err := l.toRow(ctx, pending{e, refs, subject}, time.Now().UTC().Truncate(time.Millisecond))
 				if err != nil {
 					t.Fatal(err)
 				}

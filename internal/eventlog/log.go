@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -76,11 +78,7 @@ func (l *Log) Append(ctx context.Context, events []*event.Event) ([]Outcome, err
 	if err != nil {
 		return nil, err
 	}
-	if err := l.warmKeys(ctx, events, out, known); err != nil {
-		return nil, err
-	}
-	recorded := l.now().UTC().Truncate(time.Millisecond)
-	rows := make([]row, 0, len(ids))
+	var todo []pending
 	for i, e := range events {
 		if out[i] == Duplicate {
 			continue
@@ -89,11 +87,26 @@ func (l *Log) Append(ctx context.Context, events []*event.Event) ([]Outcome, err
 			out[i] = Duplicate
 			continue
 		}
-		r, err := l.toRow(ctx, e, recorded)
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, r)
+		todo = append(todo, pending{e: e})
+	}
+	err = forEach(len(todo), func(i int) (err error) {
+		todo[i].refs, todo[i].subject, err = hashIdentifiers(l.hasher, todo[i].e)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := l.warmKeys(ctx, todo); err != nil {
+		return nil, err
+	}
+	recorded := l.now().UTC().Truncate(time.Millisecond)
+	rows := make([]row, len(todo))
+	err = forEach(len(todo), func(i int) (err error) {
+		rows[i], err = l.toRow(ctx, todo[i], recorded)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := l.conn.Insert(ctx, tableEvents, rows); err != nil {
 		return nil, fmt.Errorf("append %d events: %w", len(rows), err)
@@ -101,19 +114,51 @@ func (l *Log) Append(ctx context.Context, events []*event.Event) ([]Outcome, err
 	return out, nil
 }
 
+// forEach runs f(0) … f(n-1) on every core and returns the first error.
+// Hashing and sealing are CPU-bound and independent per event.
+func forEach(n int, f func(i int) error) error {
+	workers := min(runtime.GOMAXPROCS(0), n/256+1)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			if err := f(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				if err := f(i); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// pending is an event about to be stored, with its hashed identifiers.
+type pending struct {
+	e       *event.Event
+	refs    []identity.Ref
+	subject string
+}
+
 // warmKeys readies the data keys of every subject about to be sealed, per
 // tenant, in a few round trips instead of a few per new subject.
-func (l *Log) warmKeys(ctx context.Context, events []*event.Event, out []Outcome, known map[uuid.UUID]bool) error {
+func (l *Log) warmKeys(ctx context.Context, todo []pending) error {
 	subjects := map[string][]string{}
-	for i, e := range events {
-		if out[i] == Duplicate || known[e.ID] || len(e.Data.ValueSlots()) == 0 {
-			continue
+	for _, p := range todo {
+		if len(p.e.Data.ValueSlots()) > 0 {
+			subjects[p.e.Tenant] = append(subjects[p.e.Tenant], p.subject)
 		}
-		_, subject, err := hashIdentifiers(l.hasher, e)
-		if err != nil {
-			return err
-		}
-		subjects[e.Tenant] = append(subjects[e.Tenant], subject)
 	}
 	for tenant, s := range subjects {
 		if err := l.keys.Warm(ctx, tenant, s); err != nil {
@@ -139,11 +184,8 @@ func (l *Log) knownIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]bool
 
 // toRow hashes identifiers and seals values. The values are taken out of
 // e.Data while its JSON is written and put back before it returns.
-func (l *Log) toRow(ctx context.Context, e *event.Event, recorded time.Time) (row, error) {
-	refs, subject, err := hashIdentifiers(l.hasher, e)
-	if err != nil {
-		return row{}, err
-	}
+func (l *Log) toRow(ctx context.Context, p pending, recorded time.Time) (row, error) {
+	e, refs, subject := p.e, p.refs, p.subject
 	values, restore, err := takeValues(e.Data)
 	if err != nil {
 		restore()

@@ -314,14 +314,14 @@ func (c *Conn) Ping(ctx context.Context) error {
 // Capabilities reports the transport and what the server supports.
 func (c *Conn) Capabilities() clickhouse.Capabilities { return c.caps }
 
-// Close waits for running calls, then closes the pool. A second Close, and
-// every other method after Close, returns an error wrapping
+// Close waits for running calls, then closes the pool. A second Close is a
+// no-op; every other method after Close returns an error wrapping
 // clickhouse.ErrClosed.
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return clickhouse.ErrClosed
+		return nil // idempotent, as the port promises
 	}
 	c.closed = true
 	if err := c.conn.Close(); err != nil {

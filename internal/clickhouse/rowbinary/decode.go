@@ -323,9 +323,6 @@ func decoderFor(t Type, gt reflect.Type, lc bool) (decFn, bool) {
 				if err != nil {
 					return err
 				}
-				for len(b) > 0 && b[len(b)-1] == 0 {
-					b = b[:len(b)-1]
-				}
 				if lc {
 					*(*string)(p) = r.internString(b)
 				} else {

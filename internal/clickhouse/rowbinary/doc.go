@@ -48,9 +48,9 @@
 // Decoding details:
 //   - Strings and byte slices are copies; nothing aliases the input.
 //     Equal LowCardinality strings within one call share one allocation.
-//   - FixedString into string drops trailing NUL bytes (padding and real
-//     NULs are indistinguishable on the wire); into []byte or [N]byte it
-//     keeps all N bytes.
+//   - FixedString keeps all N bytes, NUL padding included, into string,
+//     []byte or [N]byte alike: the port's contract, the same as the native
+//     transport (padding and real NULs are indistinguishable on the wire).
 //   - time.Time values are in UTC whatever the column's time zone.
 //   - Arrays, maps and []byte are never nil, empty when the value is empty.
 //   - Bool is true for any non-zero byte. A Nullable flag other than 0 or 1,

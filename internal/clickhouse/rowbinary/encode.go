@@ -544,7 +544,7 @@ func compareKeys(a, b reflect.Value) int {
 
 // maxPreGrow caps the buffer AppendRows reserves up front from its first
 // row; past it the buffer grows as append does.
-const maxPreGrow = 0
+const maxPreGrow = 64 << 20
 
 // EncodeRows is Codec.EncodeRows with a fresh Codec (no plan cache).
 func EncodeRows(columns []Column, rows any) ([]byte, error) {

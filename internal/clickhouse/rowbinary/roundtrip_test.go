@@ -121,7 +121,7 @@ func sampleRows() []allTypes {
 	}
 	return []allTypes{
 		{
-			S: "hello, 世界", SB: []byte{0, 1, 2, 0xff}, FS: "abc", FSB: []byte("ab\x00\x00"), FSA: [4]byte{1, 2, 3, 4},
+			S: "hello, 世界", SB: []byte{0, 1, 2, 0xff}, FS: "abc\x00\x00\x00\x00\x00", FSB: []byte("ab\x00\x00"), FSA: [4]byte{1, 2, 3, 4},
 			U8: 255, U16: 65535, U32: math.MaxUint32, U64: math.MaxUint64,
 			I8: -128, I16: -32768, I32: math.MinInt32, I64: math.MinInt64,
 			F32: -1.5, F64: math.Inf(1), B: true,
@@ -144,7 +144,7 @@ func sampleRows() []allTypes {
 		},
 		{
 			// Zero-ish values everywhere the types allow them.
-			SB: []byte{}, FSB: make([]byte, 4),
+			SB: []byte{}, FS: "\x00\x00\x00\x00\x00\x00\x00\x00", FSB: make([]byte, 4),
 			IDS: "00000000-0000-0000-0000-000000000000",
 			D:   ts(1970, 1, 1, 0, 0, 0, 0), D32: ts(2299, 12, 31, 0, 0, 0, 0), DT: ts(1970, 1, 1, 0, 0, 0, 0),
 			DT3: ts(1900, 1, 1, 0, 0, 0, 0), DT6: ts(2299, 12, 31, 23, 59, 59, 999999000), DT9: ts(1900, 1, 1, 0, 0, 0, 1),
@@ -250,8 +250,8 @@ func TestNormalization(t *testing.T) {
 	if r.AS == nil || len(r.AS) != 0 || r.M == nil || len(r.M) != 0 || r.SB == nil || len(r.SB) != 0 {
 		t.Errorf("empty values should decode non-nil and empty: %#v", r)
 	}
-	if r.FS != "a" {
-		t.Errorf("FixedString trailing NULs not trimmed: %q", r.FS)
+	if r.FS != "a\x00\x00\x00" {
+		t.Errorf("FixedString padding not kept: %q", r.FS)
 	}
 	if want := time.Date(2024, 1, 1, 0, 2, 3, 0, time.UTC); r.DT != want {
 		t.Errorf("DateTime = %v, want %v", r.DT, want)

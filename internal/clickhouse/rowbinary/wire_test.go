@@ -68,8 +68,8 @@ func TestDocumentedVectors(t *testing.T) {
 		{"string", "String", "foobar", "06 666f6f626172"},
 		{"string bytes", "String", []byte("foobar"), "06 666f6f626172"},
 		{"empty string", "String", "", "00"},
-		{"fixedstring empty", "FixedString(3)", "", "000000"},
-		{"fixedstring hi", "FixedString(3)", "hi", "686900"},
+		{"fixedstring empty", "FixedString(3)", "\x00\x00\x00", "000000"},
+		{"fixedstring hi", "FixedString(3)", "hi\x00", "686900"},
 		{"fixedstring hi bytes", "FixedString(3)", []byte("hi\x00"), "686900"},
 		{"fixedstring bar", "FixedString(3)", "bar", "626172"},
 		{"fixedstring array", "FixedString(3)", [3]byte{'b', 'a', 'r'}, "626172"},
@@ -165,8 +165,8 @@ func TestFixedStringPadding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// string fields drop trailing NULs only.
-	if want := []any{"hi", "\x00hi", ""}; !reflect.DeepEqual(strs, want) {
+	// string fields keep every byte, padding included (the port's contract).
+	if want := []any{"hi\x00\x00\x00", "\x00hi\x00\x00", "\x00\x00\x00\x00\x00"}; !reflect.DeepEqual(strs, want) {
 		t.Errorf("string: got %q, want %q", strs, want)
 	}
 	bs, err := decodeValues(t, "FixedString(5)", wire, reflect.TypeFor[[]byte]())
