@@ -1,9 +1,12 @@
 package event
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/custodyhq/custody/internal/spelling"
 )
 
 // FieldError is one problem with one event. Path is a JSON path into the
@@ -95,7 +98,7 @@ func suggest(s string, candidates []string) string {
 		if fold(c) == fs {
 			return c
 		}
-		d := osaDistance(s, c)
+		d := spelling.Distance(s, c, math.MaxInt)
 		if bestD < 0 || d < bestD {
 			best, bestD = c, d
 		}
@@ -105,33 +108,6 @@ func suggest(s string, candidates []string) string {
 		return best
 	}
 	return ""
-}
-
-// osaDistance is the optimal-string-alignment edit distance: insertions,
-// deletions, substitutions and adjacent transpositions each cost 1.
-func osaDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
 
 func typeNames[T ~string](ts []T) []string {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/custodyhq/custody/internal/spelling"
 )
 
 // layers returns the vocabularies tenant sees: the base, then its extension.
@@ -59,7 +61,7 @@ func suggest(key string, list List, layers []*vocab) string {
 	best, bestD := "", limit
 	for _, v := range layers {
 		for cand := range v.terms[list] {
-			d := distance(lk, strings.ToLower(cand), bestD+1)
+			d := spelling.Distance(lk, strings.ToLower(cand), bestD+1)
 			if d > bestD {
 				continue
 			}
@@ -91,39 +93,6 @@ func suggest(key string, list List, layers []*vocab) string {
 
 func lastSegment(s string) string {
 	return s[strings.LastIndexByte(s, '.')+1:]
-}
-
-// distance returns the optimal-string-alignment edit distance between a
-// and b (insertions, deletions, substitutions and adjacent transpositions
-// each cost 1). When the lengths alone show it is at least limit, it
-// returns limit without computing it.
-func distance(a, b string, limit int) int {
-	ra, rb := []rune(a), []rune(b)
-	if d := len(ra) - len(rb); d >= limit || -d >= limit {
-		return limit
-	}
-	// Three rows: i-2, i-1 and i.
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
 
 // Terms returns the keys of list for tenant (base and extension), sorted.

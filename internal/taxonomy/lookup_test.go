@@ -75,25 +75,6 @@ func TestTermsAreSortedAndComplete(t *testing.T) {
 	}
 }
 
-func TestDistanceCountsTranspositionAsOneEdit(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"", "", 0},
-		{"abc", "abc", 0},
-		{"abc", "acb", 1},
-		{"contact.emial", "contact.email", 1},
-		{"kitten", "sitting", 3},
-		{"ca", "abc", 3}, // OSA, not full Damerau-Levenshtein
-		{"é", "e", 1},
-	}
-	for _, tt := range tests {
-		if got := distance(tt.a, tt.b, 100); got != tt.want {
-			t.Errorf("distance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-		}
-	}
-}
 
 func TestReturnedCategoriesCannotChangeTheTaxonomy(t *testing.T) {
 	tx := loadEmbedded(t)
