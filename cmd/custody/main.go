@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -104,6 +103,3 @@ func newConfigCmd(g *globalFlags) *cobra.Command {
 	})
 	return cmd
 }
-
-// errUsage marks errors in how a command was called.
-var errUsage = errors.New("usage")
