@@ -55,6 +55,10 @@ func (e Encoded) Map() map[string]string {
 // (arrays) as literals whose strings are Quoted, so strings differ between
 // the two levels.
 func formatTop(v any) (string, error) {
+	v, null := deref(v)
+	if null {
+		return `\N`, nil
+	}
 	switch x := v.(type) {
 	case string:
 		return escape(x), nil
@@ -63,7 +67,7 @@ func formatTop(v any) (string, error) {
 	case uuid.UUID:
 		return x.String(), nil
 	case time.Time:
-		return format(v)
+		return formatTime(x), nil
 	case fmt.Stringer:
 		return escape(x.String()), nil
 	}
@@ -73,10 +77,14 @@ func formatTop(v any) (string, error) {
 	return format(v)
 }
 
+// format renders a value inside an array literal (and top-level values
+// whose text is the same at both levels).
 func format(v any) (string, error) {
+	v, null := deref(v)
+	if null {
+		return "NULL", nil // a literal's NULL; formatTop renders \N
+	}
 	switch x := v.(type) {
-	case nil:
-		return `\N`, nil
 	case string:
 		return quote(x), nil
 	case []byte:
@@ -87,7 +95,7 @@ func format(v any) (string, error) {
 		}
 		return "0", nil
 	case time.Time:
-		return formatTime(x), nil
+		return quote(formatTime(x)), nil // inside an array; formatTop leaves it bare
 	case uuid.UUID:
 		return quote(x.String()), nil // inside an array; formatTop leaves it bare
 	case fmt.Stringer:
@@ -113,13 +121,31 @@ func format(v any) (string, error) {
 			parts[i] = s
 		}
 		return "[" + strings.Join(parts, ",") + "]", nil
-	case reflect.Pointer:
-		if rv.IsNil() {
-			return `\N`, nil
-		}
-		return format(rv.Elem().Interface())
 	}
 	return "", fmt.Errorf("unsupported parameter type %T", v)
+}
+
+// deref follows pointers to the value they point at, so that *string,
+// *time.Time or *uuid.UUID render like their values (a nil pointer is NULL).
+// A pointer whose type alone implements fmt.Stringer is kept, so its String
+// method still renders it.
+func deref(v any) (any, bool) {
+	for {
+		rv := reflect.ValueOf(v)
+		if v == nil || rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return nil, true
+		}
+		if rv.Kind() != reflect.Pointer {
+			return v, false
+		}
+		elem := rv.Elem().Interface()
+		if _, ptrStringer := v.(fmt.Stringer); ptrStringer {
+			if _, valStringer := elem.(fmt.Stringer); !valStringer {
+				return v, false
+			}
+		}
+		v = elem
+	}
 }
 
 // formatTime renders UTC time as ClickHouse text: whole seconds fit

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -166,6 +167,14 @@ func (c Config) Validate() error {
 	default:
 		bad("clickhouse.transport", "must be embedded or native, got %q", c.ClickHouse.Transport)
 	}
+	switch c.ClickHouse.Native.Compression {
+	case "lz4", "zstd", "none":
+	default:
+		bad("clickhouse.native.compression", "must be lz4, zstd or none, got %q", c.ClickHouse.Native.Compression)
+	}
+	if n := c.ClickHouse.Cluster.Name; n != "" && !plainName(n) {
+		bad("clickhouse.cluster.name", "must be a plain name ([A-Za-z_][A-Za-z0-9_]*), got %q", n)
+	}
 	if c.ClickHouse.Cluster.Replicated && c.ClickHouse.Cluster.Name == "" {
 		bad("clickhouse.cluster.name", "is required when clickhouse.cluster.replicated is true")
 	}
@@ -176,6 +185,17 @@ func (c Config) Validate() error {
 		bad("security.identifier_key_file", "is required (or set CUSTODY_IDENTIFIER_KEY)")
 	}
 	return errors.Join(errs...)
+}
+
+// plainName reports whether s is an unquoted ClickHouse identifier.
+func plainName(s string) bool {
+	for i, r := range s {
+		letter := r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
+		if !letter && (i == 0 || r < '0' || r > '9') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // ParseLevel reads a slog level name.
@@ -198,7 +218,8 @@ func Load(path string, environ []string) (Config, error) {
 		}
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		dec.KnownFields(true)
-		if err := dec.Decode(&c); err != nil {
+		// An empty or comment-only file is no document (io.EOF): defaults.
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 			return c, fmt.Errorf("config %s: %w", path, err)
 		}
 	}
@@ -240,7 +261,12 @@ func Overrides() []Override {
 		{"CUSTODY_CLICKHOUSE_TRANSPORT", "clickhouse.transport", str(func(c *Config) *string { return &c.ClickHouse.Transport })},
 		{"CUSTODY_CHDB_LIB", "clickhouse.embedded.library_path", str(func(c *Config) *string { return &c.ClickHouse.Embedded.LibraryPath })},
 		{"CUSTODY_CLICKHOUSE_ADDRS", "clickhouse.native.addrs (comma-separated)", func(c *Config, v string) error {
-			c.ClickHouse.Native.Addrs = strings.Split(v, ",")
+			c.ClickHouse.Native.Addrs = nil
+			for _, a := range strings.Split(v, ",") {
+				if a = strings.TrimSpace(a); a != "" {
+					c.ClickHouse.Native.Addrs = append(c.ClickHouse.Native.Addrs, a)
+				}
+			}
 			return nil
 		}},
 		{"CUSTODY_CLICKHOUSE_DATABASE", "clickhouse.native.database", str(func(c *Config) *string { return &c.ClickHouse.Native.Database })},

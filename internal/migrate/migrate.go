@@ -73,12 +73,16 @@ func (m *Migrator) Up(ctx context.Context) ([]Migration, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Check every applied file first, so that a mismatch stops Up before
+	// anything runs, even when an unapplied migration sorts before it.
+	for _, mig := range m.migrations {
+		if prev, ok := done[uint32(mig.Version)]; ok && prev.Checksum != mig.Checksum {
+			return nil, fmt.Errorf("%w: %03d_%s.sql differs from what was applied; add a new migration instead of editing it", ErrChecksumMismatch, mig.Version, mig.Name)
+		}
+	}
 	var ran []Migration
 	for _, mig := range m.migrations {
-		if prev, ok := done[uint32(mig.Version)]; ok {
-			if prev.Checksum != mig.Checksum {
-				return ran, fmt.Errorf("%w: %03d_%s.sql differs from what was applied; add a new migration instead of editing it", ErrChecksumMismatch, mig.Version, mig.Name)
-			}
+		if _, ok := done[uint32(mig.Version)]; ok {
 			continue
 		}
 		start := time.Now()

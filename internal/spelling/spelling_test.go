@@ -14,7 +14,7 @@ func TestDistance(t *testing.T) {
 		{"abc", "abc", 100, 0},
 		{"kitten", "sitting", 100, 3},
 		{"ca", "abc", 100, 3}, // optimal string alignment, not full Damerau-Levenshtein
-		{"é", "e", 100, 1}, // runes, not bytes
+		{"é", "e", 100, 1},    // runes, not bytes
 		{"a", "abcdef", 3, 3}, // lengths alone exceed the limit
 	} {
 		if got := Distance(tc.a, tc.b, tc.limit); got != tc.want {

@@ -75,7 +75,6 @@ func TestTermsAreSortedAndComplete(t *testing.T) {
 	}
 }
 
-
 func TestReturnedCategoriesCannotChangeTheTaxonomy(t *testing.T) {
 	tx := loadEmbedded(t)
 	c, _ := tx.Category("default", "government_id.ssn")

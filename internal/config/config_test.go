@@ -1,0 +1,463 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "custody.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoad_NoFileGivesValidDefaults(t *testing.T) {
+	c, err := Load("", nil)
+	if err != nil {
+		t.Fatalf("load defaults: %v", err)
+	}
+	checks := []struct {
+		field string
+		got   any
+		want  any
+	}{
+		{"data_dir", c.DataDir, "./data"},
+		{"dev", c.Dev, false},
+		{"log.level", c.Log.Level, "info"},
+		{"log.format", c.Log.Format, "json"},
+		{"http.addr", c.HTTP.Addr, "127.0.0.1:8080"},
+		{"http.read_timeout", c.HTTP.ReadTimeout, 30 * time.Second},
+		{"http.write_timeout", c.HTTP.WriteTimeout, 60 * time.Second},
+		{"http.shutdown_timeout", c.HTTP.ShutdownTimeout, 20 * time.Second},
+		{"clickhouse.transport", c.ClickHouse.Transport, "embedded"},
+		{"clickhouse.embedded.connections", c.ClickHouse.Embedded.Connections, 4},
+		{"clickhouse.native.compression", c.ClickHouse.Native.Compression, "lz4"},
+		{"security.master_key_file", c.Security.MasterKeyFile, filepath.Join("data", "keys", "master.key")},
+		{"security.identifier_key_file", c.Security.IdentifierKeyFile, filepath.Join("data", "keys", "identifier.key")},
+		{"security.generate_keys", c.Security.GenerateKeys != nil && *c.Security.GenerateKeys, true},
+	}
+	for _, ch := range checks {
+		if !reflect.DeepEqual(ch.got, ch.want) {
+			t.Errorf("%s = %#v, want %#v", ch.field, ch.got, ch.want)
+		}
+	}
+	if err := Default().Validate(); err != nil {
+		t.Errorf("Default() does not validate: %v", err)
+	}
+	if d := Default(); !reflect.DeepEqual(d, c) {
+		t.Errorf("Load with nothing set differs from Default():\n%+v\n%+v", c, d)
+	}
+}
+
+func TestLoad_KeyFilesFollowTheDataDir(t *testing.T) {
+	tests := []struct {
+		name    string
+		file    string
+		environ []string
+	}{
+		{"from the file", "data_dir: /var/lib/custody\n", nil},
+		{"from the environment", "", []string{"CUSTODY_DATA_DIR=/var/lib/custody"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := ""
+			if tt.file != "" {
+				path = writeFile(t, tt.file)
+			}
+			c, err := Load(path, tt.environ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Security.MasterKeyFile != "/var/lib/custody/keys/master.key" || c.Security.IdentifierKeyFile != "/var/lib/custody/keys/identifier.key" {
+				t.Errorf("key files %q, %q are not under the data dir", c.Security.MasterKeyFile, c.Security.IdentifierKeyFile)
+			}
+		})
+	}
+}
+
+const fullFile = `
+data_dir: /srv/custody
+dev: true
+log: {level: debug, format: text}
+http: {addr: "0.0.0.0:9090", read_timeout: 5s, write_timeout: 1m, shutdown_timeout: 2s}
+clickhouse:
+  transport: native
+  embedded: {library_path: /opt/libchdb.so, connections: 8}
+  native:
+    addrs: ["ch-1:9000", "ch-2:9000"]
+    database: custody
+    username: custody
+    password: secret
+    compression: zstd
+    tls: true
+    ca_file: /etc/ca.pem
+  cluster: {name: custody, replicated: true, replica_path: "/t/{table}", replica_name: "{replica}"}
+security:
+  master_key_file: /keys/master.key
+  previous_master_key_files: [/keys/old.key]
+  identifier_key_file: /keys/identifier.key
+  generate_keys: false
+taxonomy:
+  extensions: {inkcartridges: ./ink.yaml}
+`
+
+func TestLoad_FileOverridesDefaults(t *testing.T) {
+	c, err := Load(writeFile(t, fullFile), nil)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	no := false
+	want := Config{
+		DataDir: "/srv/custody",
+		Dev:     true,
+		Log:     LogConfig{Level: "debug", Format: "text"},
+		HTTP:    HTTPConfig{Addr: "0.0.0.0:9090", ReadTimeout: 5 * time.Second, WriteTimeout: time.Minute, ShutdownTimeout: 2 * time.Second},
+		ClickHouse: ClickHouseConfig{
+			Transport: "native",
+			Embedded:  EmbeddedConfig{LibraryPath: "/opt/libchdb.so", Connections: 8},
+			Native: NativeConfig{Addrs: []string{"ch-1:9000", "ch-2:9000"}, Database: "custody", Username: "custody",
+				Password: "secret", Compression: "zstd", TLS: true, CAFile: "/etc/ca.pem"},
+			Cluster: ClusterConfig{Name: "custody", Replicated: true, ReplicaPath: "/t/{table}", ReplicaName: "{replica}"},
+		},
+		Security: SecurityConfig{MasterKeyFile: "/keys/master.key", PreviousMasterKeyFile: []string{"/keys/old.key"},
+			IdentifierKeyFile: "/keys/identifier.key", GenerateKeys: &no},
+		Taxonomy: TaxonomyConfig{Extensions: map[string]string{"inkcartridges": "./ink.yaml"}},
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("loaded\n%+v\nwant\n%+v", c, want)
+	}
+}
+
+func TestLoad_PartialFileKeepsOtherDefaults(t *testing.T) {
+	c, err := Load(writeFile(t, "log:\n  level: warn\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Log.Level != "warn" || c.Log.Format != "json" || c.HTTP.Addr != "127.0.0.1:8080" || c.DataDir != "./data" {
+		t.Errorf("partial file: %+v", c)
+	}
+}
+
+func TestLoad_EmptyOrCommentOnlyFileGivesDefaults(t *testing.T) {
+	for _, text := range []string{"", "\n", "# all settings commented out\n# data_dir: ./data\n"} {
+		c, err := Load(writeFile(t, text), nil)
+		if err != nil {
+			t.Errorf("file %q: %v", text, err)
+			continue
+		}
+		if !reflect.DeepEqual(c, Default()) {
+			t.Errorf("file %q: %+v, want the defaults", text, c)
+		}
+	}
+}
+
+func TestLoad_EnvOverridesFile(t *testing.T) {
+	path := writeFile(t, fullFile)
+	environ := []string{
+		"PATH=/usr/bin",
+		"CUSTODY_DATA_DIR=/env/data",
+		"CUSTODY_DEV=false",
+		"CUSTODY_LOG_LEVEL=error",
+		"CUSTODY_LOG_FORMAT=json",
+		"CUSTODY_HTTP_ADDR=127.0.0.1:1",
+		"CUSTODY_CLICKHOUSE_TRANSPORT=embedded",
+		"CUSTODY_CHDB_LIB=/env/libchdb.so",
+		"CUSTODY_CLICKHOUSE_ADDRS=a:9000,b:9000",
+		"CUSTODY_CLICKHOUSE_DATABASE=envdb",
+		"CUSTODY_CLICKHOUSE_USERNAME=envuser",
+		"CUSTODY_CLICKHOUSE_PASSWORD=p=a=s=s",
+		"CUSTODY_MASTER_KEY=bWFzdGVy",
+		"CUSTODY_MASTER_KEY_FILE=/env/master.key",
+		"CUSTODY_IDENTIFIER_KEY=aWRlbnRpZmllcg==",
+		"CUSTODY_IDENTIFIER_KEY_FILE=/env/identifier.key",
+		"CUSTODY_UNKNOWN=ignored",
+	}
+	c, err := Load(path, environ)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	checks := []struct {
+		env  string
+		got  any
+		want any
+	}{
+		{"CUSTODY_DATA_DIR", c.DataDir, "/env/data"},
+		{"CUSTODY_DEV", c.Dev, false},
+		{"CUSTODY_LOG_LEVEL", c.Log.Level, "error"},
+		{"CUSTODY_LOG_FORMAT", c.Log.Format, "json"},
+		{"CUSTODY_HTTP_ADDR", c.HTTP.Addr, "127.0.0.1:1"},
+		{"CUSTODY_CLICKHOUSE_TRANSPORT", c.ClickHouse.Transport, "embedded"},
+		{"CUSTODY_CHDB_LIB", c.ClickHouse.Embedded.LibraryPath, "/env/libchdb.so"},
+		{"CUSTODY_CLICKHOUSE_ADDRS", c.ClickHouse.Native.Addrs, []string{"a:9000", "b:9000"}},
+		{"CUSTODY_CLICKHOUSE_DATABASE", c.ClickHouse.Native.Database, "envdb"},
+		{"CUSTODY_CLICKHOUSE_USERNAME", c.ClickHouse.Native.Username, "envuser"},
+		{"CUSTODY_CLICKHOUSE_PASSWORD", c.ClickHouse.Native.Password, "p=a=s=s"},
+		{"CUSTODY_MASTER_KEY", c.Security.MasterKey, "bWFzdGVy"},
+		{"CUSTODY_MASTER_KEY_FILE", c.Security.MasterKeyFile, "/env/master.key"},
+		{"CUSTODY_IDENTIFIER_KEY", c.Security.IdentifierKey, "aWRlbnRpZmllcg=="},
+		{"CUSTODY_IDENTIFIER_KEY_FILE", c.Security.IdentifierKeyFile, "/env/identifier.key"},
+	}
+	for _, ch := range checks {
+		if !reflect.DeepEqual(ch.got, ch.want) {
+			t.Errorf("%s: got %#v, want %#v", ch.env, ch.got, ch.want)
+		}
+	}
+	// Every override the package declares is exercised above.
+	if len(checks) != len(Overrides()) {
+		t.Errorf("checked %d overrides, Overrides() lists %d", len(checks), len(Overrides()))
+	}
+	// Settings without an env variable keep the file's value.
+	if c.HTTP.ReadTimeout != 5*time.Second || c.ClickHouse.Cluster.Name != "custody" {
+		t.Errorf("file values lost: %+v", c)
+	}
+}
+
+func TestLoad_EmptyEnvValueDoesNotOverride(t *testing.T) {
+	c, err := Load(writeFile(t, "log: {level: debug}\n"), []string{"CUSTODY_LOG_LEVEL=", "CUSTODY_DEV"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Log.Level != "debug" {
+		t.Errorf("log.level = %q, want the file's debug", c.Log.Level)
+	}
+}
+
+func TestLoad_AddrsFromEnvAreTrimmed(t *testing.T) {
+	c, err := Load("", []string{"CUSTODY_CLICKHOUSE_TRANSPORT=native", "CUSTODY_CLICKHOUSE_ADDRS= ch-1:9000 , ch-2:9000,"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"ch-1:9000", "ch-2:9000"}; !reflect.DeepEqual(c.ClickHouse.Native.Addrs, want) {
+		t.Errorf("addrs %q, want %q", c.ClickHouse.Native.Addrs, want)
+	}
+}
+
+func TestLoad_BadBooleanEnvNamesTheVariable(t *testing.T) {
+	for _, v := range []string{"maybe", "yes", "on", "2"} {
+		_, err := Load("", []string{"CUSTODY_DEV=" + v})
+		if err == nil {
+			t.Errorf("CUSTODY_DEV=%s accepted", v)
+			continue
+		}
+		if !strings.Contains(err.Error(), "CUSTODY_DEV") || !strings.Contains(err.Error(), v) {
+			t.Errorf("CUSTODY_DEV=%s: error %q does not name the variable and value", v, err)
+		}
+	}
+	for _, v := range []string{"true", "1", "TRUE", "t"} {
+		c, err := Load("", []string{"CUSTODY_DEV=" + v})
+		if err != nil || !c.Dev {
+			t.Errorf("CUSTODY_DEV=%s: dev=%v, %v", v, c.Dev, err)
+		}
+	}
+}
+
+func TestLoad_FileErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want []string
+	}{
+		{"unknown top-level key", "data_dir: ./d\nlog_level: debug\n", []string{"log_level"}},
+		{"unknown nested key", "clickhouse:\n  native:\n    adresses: [a]\n", []string{"adresses"}},
+		{"wrong type", "http: {read_timeout: soon}\n", []string{"soon"}},
+		{"not YAML", "data_dir: [unclosed\n", []string{"custody.yaml"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, tt.text)
+			_, err := Load(path, nil)
+			if err == nil {
+				t.Fatal("load succeeded")
+			}
+			for _, w := range append(tt.want, path) {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLoad_MissingFileIsAnError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "absent.yaml")
+	_, err := Load(path, nil)
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("load of a missing file: %v, want ErrNotExist", err)
+	}
+}
+
+func TestLoad_InvalidConfigIsReportedAfterOverrides(t *testing.T) {
+	_, err := Load(writeFile(t, "log: {level: debug}\n"), []string{"CUSTODY_LOG_LEVEL=loud", "CUSTODY_CLICKHOUSE_TRANSPORT=native"})
+	if err == nil {
+		t.Fatal("invalid configuration loaded")
+	}
+	for _, w := range []string{"log.level", "loud", "clickhouse.native.addrs"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not contain %q", err, w)
+		}
+	}
+}
+
+func TestValidate_ReportsEveryBadFieldByItsYAMLPath(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   []string // YAML paths, each must appear; no others may
+	}{
+		{"bad log level", func(c *Config) { c.Log.Level = "verbose" }, []string{"log.level"}},
+		{"bad log format", func(c *Config) { c.Log.Format = "xml" }, []string{"log.format"}},
+		{"unknown transport", func(c *Config) { c.ClickHouse.Transport = "foo" }, []string{"clickhouse.transport"}},
+		{"native without addrs", func(c *Config) { c.ClickHouse.Transport = "native" }, []string{"clickhouse.native.addrs"}},
+		{"replicated without cluster name", func(c *Config) { c.ClickHouse.Cluster.Replicated = true }, []string{"clickhouse.cluster.name"}},
+		{"no connections", func(c *Config) { c.ClickHouse.Embedded.Connections = 0 }, []string{"clickhouse.embedded.connections"}},
+		{"too many connections", func(c *Config) { c.ClickHouse.Embedded.Connections = 65 }, []string{"clickhouse.embedded.connections"}},
+		{"negative connections", func(c *Config) { c.ClickHouse.Embedded.Connections = -1 }, []string{"clickhouse.embedded.connections"}},
+		{"no data dir", func(c *Config) { c.DataDir = "" }, []string{"data_dir"}},
+		{"no http addr", func(c *Config) { c.HTTP.Addr = "" }, []string{"http.addr"}},
+		{"no master key", func(c *Config) { c.Security.MasterKeyFile = "" }, []string{"security.master_key_file"}},
+		{"no identifier key", func(c *Config) { c.Security.IdentifierKeyFile = "" }, []string{"security.identifier_key_file"}},
+		{"everything at once", func(c *Config) {
+			c.Log.Level = "verbose"
+			c.Log.Format = "xml"
+			c.ClickHouse.Transport = "foo"
+			c.ClickHouse.Cluster.Replicated = true
+			c.DataDir = ""
+			c.HTTP.Addr = ""
+			c.Security.MasterKeyFile = ""
+			c.Security.IdentifierKeyFile = ""
+		}, []string{"log.level", "log.format", "clickhouse.transport", "clickhouse.cluster.name", "data_dir", "http.addr",
+			"security.master_key_file", "security.identifier_key_file"}},
+		{"native and replicated both broken", func(c *Config) {
+			c.ClickHouse.Transport = "native"
+			c.ClickHouse.Cluster.Replicated = true
+			c.Log.Format = ""
+		}, []string{"clickhouse.native.addrs", "clickhouse.cluster.name", "log.format"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.mutate(&c)
+			err := c.Validate()
+			if err == nil {
+				t.Fatal("invalid configuration validated")
+			}
+			lines := strings.Split(err.Error(), "\n")
+			if len(lines) != len(tt.want) {
+				t.Errorf("got %d problems, want %d:\n%v", len(lines), len(tt.want), err)
+			}
+			for _, w := range tt.want {
+				found := false
+				for _, l := range lines {
+					if strings.HasPrefix(l, "config "+w+": ") {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no problem reported for %s in:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestValidate_AcceptsEveryGoodValue(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+	}{
+		{"each log level", func(c *Config) { c.Log.Level = "debug" }},
+		{"warn", func(c *Config) { c.Log.Level = "warn" }},
+		{"error", func(c *Config) { c.Log.Level = "error" }},
+		{"text format", func(c *Config) { c.Log.Format = "text" }},
+		{"one connection", func(c *Config) { c.ClickHouse.Embedded.Connections = 1 }},
+		{"64 connections", func(c *Config) { c.ClickHouse.Embedded.Connections = 64 }},
+		{"native with addrs", func(c *Config) {
+			c.ClickHouse.Transport = "native"
+			c.ClickHouse.Native.Addrs = []string{"127.0.0.1:9000"}
+		}},
+		{"native ignores embedded connections", func(c *Config) {
+			c.ClickHouse.Transport = "native"
+			c.ClickHouse.Native.Addrs = []string{"127.0.0.1:9000"}
+			c.ClickHouse.Embedded.Connections = 0
+		}},
+		{"replicated cluster", func(c *Config) { c.ClickHouse.Cluster = ClusterConfig{Name: "custody", Replicated: true} }},
+		{"keys from env only", func(c *Config) {
+			c.Security.MasterKeyFile, c.Security.MasterKey = "", "bWFzdGVy"
+			c.Security.IdentifierKeyFile, c.Security.IdentifierKey = "", "aWQ="
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.mutate(&c)
+			if err := c.Validate(); err != nil {
+				t.Errorf("valid configuration rejected: %v", err)
+			}
+		})
+	}
+}
+
+func TestOverrides_ListsUniqueCustodyVariablesWithFields(t *testing.T) {
+	seen := map[string]bool{}
+	for _, o := range Overrides() {
+		if !strings.HasPrefix(o.Env, "CUSTODY_") {
+			t.Errorf("%s does not start with CUSTODY_", o.Env)
+		}
+		if seen[o.Env] {
+			t.Errorf("%s listed twice", o.Env)
+		}
+		seen[o.Env] = true
+		if o.Field == "" || o.set == nil {
+			t.Errorf("%s has no field or setter", o.Env)
+		}
+	}
+	if len(seen) == 0 {
+		t.Fatal("no overrides")
+	}
+}
+
+func TestParseLevel(t *testing.T) {
+	for _, s := range []string{"debug", "info", "warn", "error", "INFO", "Debug"} {
+		if _, err := ParseLevel(s); err != nil {
+			t.Errorf("ParseLevel(%q): %v", s, err)
+		}
+	}
+	for _, s := range []string{"", "verbose", "trace", "fatal"} {
+		if _, err := ParseLevel(s); err == nil || !strings.Contains(err.Error(), "want debug, info, warn or error") {
+			t.Errorf("ParseLevel(%q) = %v, want an error listing the levels", s, err)
+		}
+	}
+}
+
+func TestValidate_RejectsUnknownCompressionAndUnsafeClusterNames(t *testing.T) {
+	for _, tc := range []struct {
+		name, field string
+		mutate      func(*Config)
+	}{
+		{"compression", "clickhouse.native.compression", func(c *Config) { c.ClickHouse.Native.Compression = "gzip" }},
+		{"cluster name", "clickhouse.cluster.name", func(c *Config) { c.ClickHouse.Cluster.Name = "c; DROP" }},
+		{"cluster name digit first", "clickhouse.cluster.name", func(c *Config) { c.ClickHouse.Cluster.Name = "1c" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			tc.mutate(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.field) {
+				t.Fatalf("Validate() = %v, want an error naming %s", err, tc.field)
+			}
+		})
+	}
+	c := Default()
+	c.ClickHouse.Cluster.Name = "custody_cluster1"
+	if err := c.Validate(); err != nil {
+		t.Fatalf("a plain cluster name was rejected: %v", err)
+	}
+}
