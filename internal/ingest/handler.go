@@ -118,8 +118,9 @@ type EventResult struct {
 }
 
 // ServeHTTP answers 200 when every event was accepted or a duplicate, 207
-// when some were rejected, 422 when all were, 413/415 for bodies it cannot
-// take, and 503 with Retry-After when the sink failed (nothing accepted).
+// when some were rejected, 422 when all were (an unsupported Content-Type or
+// an empty body is one rejected result), 413 for bodies over the limits, and
+// 503 with Retry-After when the sink failed (nothing accepted).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
 	if err != nil {
@@ -148,6 +149,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(good) > 0 {
 		verdicts, err := h.sink.Accept(r.Context(), good)
+		if err == nil && len(verdicts) != len(good) {
+			err = fmt.Errorf("sink returned %d verdicts for %d events", len(verdicts), len(good))
+		}
 		if err != nil {
 			h.log.ErrorContext(r.Context(), "ingest sink failed; client told to retry", "events", len(good), "err", err)
 			w.Header().Set("Retry-After", strconv.Itoa(h.cfg.RetryAfterSeconds))

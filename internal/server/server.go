@@ -39,7 +39,12 @@ func (c Config) Validate() error {
 	if c.Addr == "" {
 		return errors.New("server: addr is required")
 	}
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+	_, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("server: addr %q: %w", c.Addr, err)
+	}
+	// SplitHostPort accepts any port text; Listen would fail on it later.
+	if _, err := net.LookupPort("tcp", port); err != nil {
 		return fmt.Errorf("server: addr %q: %w", c.Addr, err)
 	}
 	return nil
@@ -108,6 +113,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.code = code
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach Flush and deadlines.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (s *Server) instrument(route string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

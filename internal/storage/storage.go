@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"path/filepath"
 
@@ -145,5 +146,9 @@ func wrapSecret(where string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return errors.Join(fmt.Errorf("load secret from %s", where), err)
+	hint := ""
+	if errors.Is(err, fs.ErrNotExist) {
+		hint = " (provide it, set CUSTODY_MASTER_KEY / CUSTODY_IDENTIFIER_KEY, or set security.generate_keys: true to create it)"
+	}
+	return fmt.Errorf("load secret from %s%s: %w", where, hint, err)
 }
