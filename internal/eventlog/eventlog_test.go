@@ -182,7 +182,7 @@ func TestAppend_DuplicateRowsInStorageAreInvisible(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				r, err := l.toRow(ctx, pending{e, refs, subject}, time.Now().UTC().Truncate(time.Millisecond))
+				r, err := l.toRow(ctx, pending{e: e, refs: refs, subject: subject}, time.Now().UTC().Truncate(time.Millisecond))
 				if err != nil {
 					t.Fatal(err)
 				}
