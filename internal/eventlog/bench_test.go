@@ -95,7 +95,7 @@ func prepareRows(b *testing.B, l *Log, events []*event.Event) []row {
 		}
 		todo[i] = pending{e: e, refs: refs, subject: subject}
 	}
-	if err := l.warmKeys(ctx, todo); err != nil {
+	if err := l.dataKeys(ctx, todo); err != nil {
 		b.Fatal(err)
 	}
 	rows := make([]row, len(todo))

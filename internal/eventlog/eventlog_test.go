@@ -182,7 +182,11 @@ func TestAppend_DuplicateRowsInStorageAreInvisible(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				r, err := l.toRow(ctx, pending{e: e, refs: refs, subject: subject}, time.Now().UTC().Truncate(time.Millisecond))
+				p := []pending{{e: e, refs: refs, subject: subject}}
+				if err := l.dataKeys(ctx, p); err != nil {
+					t.Fatal(err)
+				}
+				r, err := l.toRow(ctx, p[0], time.Now().UTC().Truncate(time.Millisecond))
 				if err != nil {
 					t.Fatal(err)
 				}

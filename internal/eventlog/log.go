@@ -111,7 +111,7 @@ func (l *Log) Append(ctx context.Context, events []*event.Event) ([]Outcome, err
 		fresh = append(fresh, p)
 	}
 	todo = fresh
-	if err := l.warmKeys(ctx, todo); err != nil {
+	if err := l.dataKeys(ctx, todo); err != nil {
 		return nil, err
 	}
 	recorded := l.now().UTC().Truncate(time.Millisecond)
@@ -184,21 +184,29 @@ type pending struct {
 	refs    []identity.Ref
 	subject string
 	at      int
+	key     keyring.DataKey // the subject's data key, when it has values
 }
 
-// warmKeys readies the data keys of every subject about to be sealed, per
-// tenant, in a few round trips instead of a few per new subject.
-func (l *Log) warmKeys(ctx context.Context, todo []pending) error {
+// dataKeys fetches the data key of every subject about to be sealed, per
+// tenant, in a few round trips instead of a few per new subject, and hands
+// each pending event its key.
+func (l *Log) dataKeys(ctx context.Context, todo []pending) error {
 	subjects := map[string][]string{}
 	for _, p := range todo {
 		if len(p.e.Data.ValueSlots()) > 0 {
 			subjects[p.e.Tenant] = append(subjects[p.e.Tenant], p.subject)
 		}
 	}
+	keys := make(map[string]map[string]keyring.DataKey, len(subjects))
 	for tenant, s := range subjects {
-		if err := l.keys.Warm(ctx, tenant, s); err != nil {
+		k, err := l.keys.DataKeysFor(ctx, tenant, s)
+		if err != nil {
 			return fmt.Errorf("prepare data keys: %w", err)
 		}
+		keys[tenant] = k
+	}
+	for i := range todo {
+		todo[i].key = keys[todo[i].e.Tenant][todo[i].subject]
 	}
 	return nil
 }
@@ -242,7 +250,10 @@ func (l *Log) toRow(ctx context.Context, p pending, recorded time.Time) (row, er
 	}
 	r.Data = data
 	if values != nil {
-		sealed, err := l.keys.Seal(ctx, e.Tenant, subject, values, e.ID[:])
+		if p.key.IsZero() {
+			return row{}, fmt.Errorf("event %s: no data key prepared for its subject", e.ID)
+		}
+		sealed, err := p.key.Seal(values, e.ID[:])
 		if err != nil {
 			return row{}, fmt.Errorf("event %s: seal values: %w", e.ID, err)
 		}

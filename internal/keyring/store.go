@@ -65,7 +65,7 @@ type Store interface {
 }
 
 // BatchStore is a Store that can read and write many subjects' keys in one
-// round trip. Keyring.Warm uses it when the store offers it; the contracts
+// round trip. Keyring.DataKeysFor uses it when the store offers it; the contracts
 // are Keys' and PutKey's, for every subject at once.
 type BatchStore interface {
 	Store
