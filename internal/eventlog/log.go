@@ -273,14 +273,14 @@ func decodeData(t event.Type, b []byte) (event.Data, error) {
 	return d, nil
 }
 
-// fromRow rebuilds a Record, opening sealed values.
-func (l *Log) fromRow(ctx context.Context, r row) (Record, error) {
+// fromRow rebuilds an event.Recorded, opening sealed values.
+func (l *Log) fromRow(ctx context.Context, r row) (event.Recorded, error) {
 	t := event.Type(r.Type)
 	data, err := decodeData(t, r.Data)
 	if err != nil {
-		return Record{}, fmt.Errorf("event %s: %w", r.EventID, err)
+		return event.Recorded{}, fmt.Errorf("event %s: %w", r.EventID, err)
 	}
-	rec := Record{SubjectKey: r.SubjectKey}
+	rec := event.Recorded{SubjectKey: r.SubjectKey}
 	e := &event.Event{ID: r.EventID, SpecVersion: r.SpecVersion, Type: t, Source: r.Source,
 		Time: r.OccurredAt.UTC(), Tenant: r.Tenant, Data: data, RecordedAt: r.RecordedAt.UTC()}
 	for i, h := range r.IdentifierHashes {
@@ -294,10 +294,10 @@ func (l *Log) fromRow(ctx context.Context, r row) (Record, error) {
 		case errors.Is(err, keyring.ErrKeyDestroyed), errors.Is(err, keyring.ErrKeyNotFound):
 			rec.Shredded = true
 		case err != nil:
-			return Record{}, fmt.Errorf("event %s: open values: %w", r.EventID, err)
+			return event.Recorded{}, fmt.Errorf("event %s: open values: %w", r.EventID, err)
 		default:
 			if err := putValues(data, plain); err != nil {
-				return Record{}, fmt.Errorf("event %s: %w", r.EventID, err)
+				return event.Recorded{}, fmt.Errorf("event %s: %w", r.EventID, err)
 			}
 		}
 	}
@@ -305,8 +305,8 @@ func (l *Log) fromRow(ctx context.Context, r row) (Record, error) {
 	return rec, nil
 }
 
-func (l *Log) records(ctx context.Context, rows []row) ([]Record, error) {
-	out := make([]Record, 0, len(rows))
+func (l *Log) records(ctx context.Context, rows []row) ([]event.Recorded, error) {
+	out := make([]event.Recorded, 0, len(rows))
 	for _, r := range rows {
 		rec, err := l.fromRow(ctx, r)
 		if err != nil {
@@ -320,7 +320,7 @@ func (l *Log) records(ctx context.Context, rows []row) ([]Record, error) {
 // ByIdentifiers returns, in time order, every event of tenant that carries
 // any of the given identifiers (normalised and hashed here). It is the
 // per-subject read: pass all of a person's identifiers.
-func (l *Log) ByIdentifiers(ctx context.Context, tenant string, ids ...identity.Identifier) ([]Record, error) {
+func (l *Log) ByIdentifiers(ctx context.Context, tenant string, ids ...identity.Identifier) ([]event.Recorded, error) {
 	hashes := make([]string, 0, len(ids))
 	for i, id := range ids {
 		ref, err := l.hasher.Ref(id)
@@ -333,7 +333,7 @@ func (l *Log) ByIdentifiers(ctx context.Context, tenant string, ids ...identity.
 }
 
 // ByHashes is ByIdentifiers for identifiers already hashed.
-func (l *Log) ByHashes(ctx context.Context, tenant string, hashes []string) ([]Record, error) {
+func (l *Log) ByHashes(ctx context.Context, tenant string, hashes []string) ([]event.Recorded, error) {
 	var rows []row
 	if err := l.conn.Select(ctx, &rows, queryByIdentifiers, clickhouse.Params{"tenant": tenant, "hashes": hashes}); err != nil {
 		return nil, fmt.Errorf("read events by identifier: %w", err)
@@ -351,7 +351,7 @@ type Cursor struct {
 // Scan returns up to limit events after cursor, in recorded order, and the
 // cursor to continue from. An empty page means the end. Replays (projection
 // rebuilds) page through the whole log with it.
-func (l *Log) Scan(ctx context.Context, after Cursor, limit int) ([]Record, Cursor, error) {
+func (l *Log) Scan(ctx context.Context, after Cursor, limit int) ([]event.Recorded, Cursor, error) {
 	if limit <= 0 || limit > 100_000 {
 		return nil, after, fmt.Errorf("scan limit must be 1..100000, got %d", limit)
 	}

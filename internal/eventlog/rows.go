@@ -30,19 +30,6 @@ type row struct {
 	SealedValues         []byte    `ch:"sealed_values"`
 }
 
-// Record is an event read back from the log. Identifier values are not
-// stored, so Event.Subject carries kinds and namespaces only and
-// Identifiers the keyed hashes, index for index.
-type Record struct {
-	Event       *event.Event
-	Identifiers []identity.Ref
-	// SubjectKey groups the event with its person's data key.
-	SubjectKey string
-	// Shredded is true when the event had values that can no longer be
-	// decrypted because the subject's keys were destroyed (erasure).
-	Shredded bool
-}
-
 // hashIdentifiers returns the refs of e's identifiers and the subject key:
 // the smallest hash, so the same identifiers give the same key in any order.
 func hashIdentifiers(h *identity.Hasher, e *event.Event) ([]identity.Ref, string, error) {
