@@ -211,6 +211,15 @@ func (l *Log) dataKeys(ctx context.Context, todo []pending) error {
 	return nil
 }
 
+// Known reports which of ids are already in the log. A producer uses it to
+// answer "duplicate" before publishing; Append does not depend on it.
+func (l *Log) Known(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]bool, error) {
+	if len(ids) == 0 {
+		return map[uuid.UUID]bool{}, nil
+	}
+	return l.knownIDs(ctx, ids)
+}
+
 func (l *Log) knownIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]bool, error) {
 	var rows []struct {
 		ID uuid.UUID `ch:"event_id"`
