@@ -28,6 +28,34 @@ type Config struct {
 	ClickHouse ClickHouseConfig `yaml:"clickhouse"`
 	Security   SecurityConfig   `yaml:"security"`
 	Taxonomy   TaxonomyConfig   `yaml:"taxonomy"`
+	Broker     BrokerConfig     `yaml:"broker"`
+	Ingest     IngestConfig     `yaml:"ingest"`
+}
+
+// BrokerConfig selects the event transport between ingest and the log.
+type BrokerConfig struct {
+	// Mode is embedded (an in-process NATS JetStream server storing under
+	// data_dir/nats), nats (an external NATS JetStream cluster), or direct
+	// (no broker: HTTP ingest appends to the log synchronously; for
+	// debugging and tests).
+	Mode       string   `yaml:"mode"`
+	URLs       []string `yaml:"urls"`
+	CredsFile  string   `yaml:"creds_file"`
+	NKeyFile   string   `yaml:"nkey_file"`
+	CAFile     string   `yaml:"ca_file"`
+	CertFile   string   `yaml:"cert_file"`
+	KeyFile    string   `yaml:"key_file"`
+	Stream     string   `yaml:"stream"`
+	Subject    string   `yaml:"subject"`
+	Durable    string   `yaml:"durable"`
+	QueueGroup string   `yaml:"queue_group"`
+	Replicas   int      `yaml:"replicas"`
+}
+
+// IngestConfig bounds POST /v1/events.
+type IngestConfig struct {
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	MaxEvents    int   `yaml:"max_events"`
 }
 
 // LogConfig selects slog's level and format.
@@ -129,6 +157,13 @@ func (c *Config) setDefaults() {
 	def(&c.ClickHouse.Native.Database, "default")
 	def(&c.ClickHouse.Native.Username, "default")
 	def(&c.ClickHouse.Native.Compression, "lz4")
+	def(&c.Broker.Mode, "embedded")
+	if c.Ingest.MaxBodyBytes == 0 {
+		c.Ingest.MaxBodyBytes = 10 << 20
+	}
+	if c.Ingest.MaxEvents == 0 {
+		c.Ingest.MaxEvents = 10_000
+	}
 	def(&c.Security.MasterKeyFile, filepath.Join(c.DataDir, "keys", "master.key"))
 	def(&c.Security.IdentifierKeyFile, filepath.Join(c.DataDir, "keys", "identifier.key"))
 	if c.Security.GenerateKeys == nil {
@@ -177,6 +212,24 @@ func (c Config) Validate() error {
 	}
 	if c.ClickHouse.Cluster.Replicated && c.ClickHouse.Cluster.Name == "" {
 		bad("clickhouse.cluster.name", "is required when clickhouse.cluster.replicated is true")
+	}
+	switch c.Broker.Mode {
+	case "embedded", "direct":
+	case "nats":
+		if len(c.Broker.URLs) == 0 {
+			bad("broker.urls", "is required when broker.mode is nats (e.g. nats://nats-1:4222)")
+		}
+	default:
+		bad("broker.mode", "must be embedded, nats or direct, got %q", c.Broker.Mode)
+	}
+	if c.Broker.Replicas < 0 || c.Broker.Replicas > 5 {
+		bad("broker.replicas", "must be 0..5 (0 = default 1), got %d", c.Broker.Replicas)
+	}
+	if c.Ingest.MaxBodyBytes < 1<<10 {
+		bad("ingest.max_body_bytes", "must be at least 1024, got %d", c.Ingest.MaxBodyBytes)
+	}
+	if c.Ingest.MaxEvents < 1 || c.Ingest.MaxEvents > 100_000 {
+		bad("ingest.max_events", "must be 1..100000, got %d", c.Ingest.MaxEvents)
 	}
 	if c.Security.MasterKey == "" && c.Security.MasterKeyFile == "" {
 		bad("security.master_key_file", "is required (or set CUSTODY_MASTER_KEY)")
@@ -261,22 +314,33 @@ func Overrides() []Override {
 		{"CUSTODY_CLICKHOUSE_TRANSPORT", "clickhouse.transport", str(func(c *Config) *string { return &c.ClickHouse.Transport })},
 		{"CUSTODY_CHDB_LIB", "clickhouse.embedded.library_path", str(func(c *Config) *string { return &c.ClickHouse.Embedded.LibraryPath })},
 		{"CUSTODY_CLICKHOUSE_ADDRS", "clickhouse.native.addrs (comma-separated)", func(c *Config, v string) error {
-			c.ClickHouse.Native.Addrs = nil
-			for _, a := range strings.Split(v, ",") {
-				if a = strings.TrimSpace(a); a != "" {
-					c.ClickHouse.Native.Addrs = append(c.ClickHouse.Native.Addrs, a)
-				}
-			}
+			c.ClickHouse.Native.Addrs = splitList(v)
 			return nil
 		}},
 		{"CUSTODY_CLICKHOUSE_DATABASE", "clickhouse.native.database", str(func(c *Config) *string { return &c.ClickHouse.Native.Database })},
 		{"CUSTODY_CLICKHOUSE_USERNAME", "clickhouse.native.username", str(func(c *Config) *string { return &c.ClickHouse.Native.Username })},
 		{"CUSTODY_CLICKHOUSE_PASSWORD", "clickhouse.native.password", str(func(c *Config) *string { return &c.ClickHouse.Native.Password })},
+		{"CUSTODY_BROKER_MODE", "broker.mode", str(func(c *Config) *string { return &c.Broker.Mode })},
+		{"CUSTODY_NATS_URLS", "broker.urls (comma-separated)", func(c *Config, v string) error {
+			c.Broker.URLs = splitList(v)
+			return nil
+		}},
 		{"CUSTODY_MASTER_KEY", "security.master_key (base64 of 32 bytes)", str(func(c *Config) *string { return &c.Security.MasterKey })},
 		{"CUSTODY_MASTER_KEY_FILE", "security.master_key_file", str(func(c *Config) *string { return &c.Security.MasterKeyFile })},
 		{"CUSTODY_IDENTIFIER_KEY", "security.identifier_key (base64 of 32 bytes)", str(func(c *Config) *string { return &c.Security.IdentifierKey })},
 		{"CUSTODY_IDENTIFIER_KEY_FILE", "security.identifier_key_file", str(func(c *Config) *string { return &c.Security.IdentifierKeyFile })},
 	}
+}
+
+// splitList splits a comma-separated list, trimming and dropping empties.
+func splitList(v string) []string {
+	var out []string
+	for _, a := range strings.Split(v, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func (c *Config) applyEnv(environ []string) error {

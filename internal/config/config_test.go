@@ -107,6 +107,11 @@ security:
   generate_keys: false
 taxonomy:
   extensions: {inkcartridges: ./ink.yaml}
+broker:
+  mode: nats
+  urls: [nats://n1:4222, nats://n2:4222]
+  replicas: 3
+ingest: {max_body_bytes: 2048, max_events: 50}
 `
 
 func TestLoad_FileOverridesDefaults(t *testing.T) {
@@ -130,6 +135,8 @@ func TestLoad_FileOverridesDefaults(t *testing.T) {
 		Security: SecurityConfig{MasterKeyFile: "/keys/master.key", PreviousMasterKeyFile: []string{"/keys/old.key"},
 			IdentifierKeyFile: "/keys/identifier.key", GenerateKeys: &no},
 		Taxonomy: TaxonomyConfig{Extensions: map[string]string{"inkcartridges": "./ink.yaml"}},
+		Broker:   BrokerConfig{Mode: "nats", URLs: []string{"nats://n1:4222", "nats://n2:4222"}, Replicas: 3},
+		Ingest:   IngestConfig{MaxBodyBytes: 2048, MaxEvents: 50},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("loaded\n%+v\nwant\n%+v", c, want)
@@ -178,6 +185,8 @@ func TestLoad_EnvOverridesFile(t *testing.T) {
 		"CUSTODY_MASTER_KEY_FILE=/env/master.key",
 		"CUSTODY_IDENTIFIER_KEY=aWRlbnRpZmllcg==",
 		"CUSTODY_IDENTIFIER_KEY_FILE=/env/identifier.key",
+		"CUSTODY_BROKER_MODE=embedded",
+		"CUSTODY_NATS_URLS=nats://x:4222, nats://y:4222",
 		"CUSTODY_UNKNOWN=ignored",
 	}
 	c, err := Load(path, environ)
@@ -204,6 +213,8 @@ func TestLoad_EnvOverridesFile(t *testing.T) {
 		{"CUSTODY_MASTER_KEY_FILE", c.Security.MasterKeyFile, "/env/master.key"},
 		{"CUSTODY_IDENTIFIER_KEY", c.Security.IdentifierKey, "aWRlbnRpZmllcg=="},
 		{"CUSTODY_IDENTIFIER_KEY_FILE", c.Security.IdentifierKeyFile, "/env/identifier.key"},
+		{"CUSTODY_BROKER_MODE", c.Broker.Mode, "embedded"},
+		{"CUSTODY_NATS_URLS", c.Broker.URLs, []string{"nats://x:4222", "nats://y:4222"}},
 	}
 	for _, ch := range checks {
 		if !reflect.DeepEqual(ch.got, ch.want) {
@@ -459,5 +470,29 @@ func TestValidate_RejectsUnknownCompressionAndUnsafeClusterNames(t *testing.T) {
 	c.ClickHouse.Cluster.Name = "custody_cluster1"
 	if err := c.Validate(); err != nil {
 		t.Fatalf("a plain cluster name was rejected: %v", err)
+	}
+}
+
+func TestValidate_BrokerAndIngestSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name, field string
+		mutate      func(*Config)
+	}{
+		{"unknown mode", "broker.mode", func(c *Config) { c.Broker.Mode = "kafka-ish" }},
+		{"nats without urls", "broker.urls", func(c *Config) { c.Broker.Mode = "nats" }},
+		{"replicas", "broker.replicas", func(c *Config) { c.Broker.Replicas = 7 }},
+		{"tiny body", "ingest.max_body_bytes", func(c *Config) { c.Ingest.MaxBodyBytes = 10 }},
+		{"too many events", "ingest.max_events", func(c *Config) { c.Ingest.MaxEvents = 1_000_000 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			tc.mutate(&c)
+			if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.field) {
+				t.Fatalf("Validate() = %v, want an error naming %s", err, tc.field)
+			}
+		})
+	}
+	if c := Default(); c.Broker.Mode != "embedded" {
+		t.Fatalf("default broker mode = %q, want embedded", c.Broker.Mode)
 	}
 }
