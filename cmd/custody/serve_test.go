@@ -128,6 +128,7 @@ type ingestResponse struct {
 	Rejected   int `json:"rejected"`
 	Results    []struct {
 		Index  int    `json:"index"`
+		ID     string `json:"id"`
 		Status string `json:"status"`
 		Errors []struct {
 			Path   string `json:"path"`
