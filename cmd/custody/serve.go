@@ -95,7 +95,7 @@ func mountAPI(srv *server.Server, cfg config.Config, store *storage.Storage, reg
 	if err != nil {
 		return err
 	}
-	h, err := ingest.NewHandler(ingest.Config{}, event.Options{Vocabulary: tax}, ingest.LogSink{Log: store.Events}, log, registry)
+	h, err := ingest.NewHandler(ingest.Config{MaxBodyBytes: cfg.Ingest.MaxBodyBytes, MaxEvents: cfg.Ingest.MaxEvents}, event.Options{Vocabulary: tax}, ingest.LogSink{Log: store.Events}, log, registry)
 	if err != nil {
 		return err
 	}
