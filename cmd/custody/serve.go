@@ -15,6 +15,7 @@ import (
 	"github.com/custodyhq/custody/internal/config"
 	"github.com/custodyhq/custody/internal/event"
 	"github.com/custodyhq/custody/internal/ingest"
+	"github.com/custodyhq/custody/internal/rejected"
 	"github.com/custodyhq/custody/internal/server"
 	"github.com/custodyhq/custody/internal/storage"
 	"github.com/custodyhq/custody/internal/taxonomy"
@@ -99,6 +100,7 @@ func mountAPI(srv *server.Server, cfg config.Config, store *storage.Storage, reg
 	if err != nil {
 		return err
 	}
+	h.KeepRejected(keepRejected{rejected.New(store.Conn, store.Keyring)})
 	if !cfg.Dev {
 		// Token auth (publisher role) guards ingest outside dev mode; until it
 		// is configured nothing is accepted anonymously.
@@ -111,6 +113,13 @@ func mountAPI(srv *server.Server, cfg config.Config, store *storage.Storage, reg
 	}
 	srv.Handle("POST /v1/events", h)
 	return nil
+}
+
+// keepRejected adapts the rejected-event store to the HTTP handler's port.
+type keepRejected struct{ store *rejected.Store }
+
+func (k keepRejected) Keep(ctx context.Context, results []event.Result) error {
+	return k.store.Put(ctx, rejected.FromResults(results, rejected.StageHTTP, time.Now()))
 }
 
 // loadTaxonomy loads the built-in taxonomy and each tenant's extension file.

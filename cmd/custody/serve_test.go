@@ -175,7 +175,8 @@ func TestServe_HealthIngestAndRestartKeepData(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		lines = append(lines, strings.ReplaceAll(collected(uuid.New(), fmt.Sprintf("jane%d@example.com", i)), "\n", ""))
 	}
-	bad := `{"id":"` + uuid.NewString() + `","type":"data.collected","source":"s","time":"2026-03-01T12:00:00Z","subject":{"identifiers":[{"kind":"email","value":"x@example.com"}]},"data":{"elements":[{"name":"e","category":"contact.emial"}],"origin":{"kind":"consumer"},"purposes":["order_fulfilment"],"system":"crm"}}`
+	badID := uuid.NewString()
+	bad := `{"id":"` + badID + `","type":"data.collected","source":"s","time":"2026-03-01T12:00:00Z","subject":{"identifiers":[{"kind":"email","value":"x@example.com"}]},"data":{"elements":[{"name":"e","category":"contact.emial"}],"origin":{"kind":"consumer"},"purposes":["order_fulfilment"],"system":"crm"}}`
 	batch := strings.Join(append(lines, bad), "\n")
 	code, r := post(t, s.addr+"/v1/events", "application/x-ndjson", batch)
 	if code != http.StatusMultiStatus || r.Accepted != 10 || r.Rejected != 1 {
@@ -205,6 +206,11 @@ func TestServe_HealthIngestAndRestartKeepData(t *testing.T) {
 	}
 	if strings.TrimSpace(string(out)) != "10" {
 		t.Fatalf("log count = %q, want 10", out)
+	}
+	// The rejected event was kept for inspection and replay.
+	out, err = exec.Command(bin, "rejected", "list", "--data-dir", dataDir).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), badID) {
+		t.Fatalf("custody rejected list does not show %s: %v\n%s", badID, err, out)
 	}
 }
 

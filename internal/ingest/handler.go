@@ -35,6 +35,15 @@ type Sink interface {
 	Accept(ctx context.Context, events []*event.Event) ([]Verdict, error)
 }
 
+// Rejections keeps rejected events for inspection and replay.
+//
+// Contract: Keep stores every result it is given (all rejected) or returns
+// an error; the handler still answers the client with the field errors
+// when it fails, and logs and counts the failure.
+type Rejections interface {
+	Keep(ctx context.Context, rejected []event.Result) error
+}
+
 // Config bounds requests.
 type Config struct {
 	// MaxBodyBytes caps a request body (default 10 MiB).
@@ -72,12 +81,16 @@ func (c Config) Validate() error {
 
 // Handler serves POST /v1/events.
 type Handler struct {
-	cfg    Config
-	opts   event.Options
-	sink   Sink
-	log    *slog.Logger
-	events *prometheus.CounterVec
+	cfg      Config
+	opts     event.Options
+	sink     Sink
+	rejected Rejections // nil: rejected events are only answered, not kept
+	log      *slog.Logger
+	events   *prometheus.CounterVec
 }
+
+// KeepRejected makes the handler store every event it rejects.
+func (h *Handler) KeepRejected(r Rejections) { h.rejected = r }
 
 // NewHandler returns the handler. opts configures validation (its
 // Vocabulary is the taxonomy); registry receives the ingest metrics.
@@ -140,11 +153,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp := Response{Results: make([]EventResult, len(results))}
 	var good []*event.Event
 	var goodAt []int
+	var bad []event.Result
 	for i, res := range results {
 		resp.Results[i] = EventResult{Index: res.Index, ID: res.ID, Status: Rejected, Errors: res.Errors}
 		if res.Event != nil {
 			good = append(good, res.Event)
 			goodAt = append(goodAt, i)
+		} else {
+			bad = append(bad, res)
+		}
+	}
+	if len(bad) > 0 && h.rejected != nil {
+		if err := h.rejected.Keep(r.Context(), bad); err != nil {
+			h.log.ErrorContext(r.Context(), "could not keep rejected events", "events", len(bad), "err", err)
+			h.events.WithLabelValues("rejected_not_kept").Add(float64(len(bad)))
 		}
 	}
 	if len(good) > 0 {
