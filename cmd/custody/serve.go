@@ -68,6 +68,31 @@ func serve(ctx context.Context, cfg config.Config) error {
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	tr, err := openTransport(ctx, cfg, store, true, registry, log)
+	if err != nil {
+		return err
+	}
+	defer tr.Close()
+	// The pipeline stops after the HTTP server: requests in flight are
+	// published first, then the pipeline finishes the batches it holds.
+	ctx, shutdown := context.WithCancel(ctx)
+	defer shutdown()
+	pipeCtx, stopPipe := context.WithCancel(context.WithoutCancel(ctx))
+	pipeDone := make(chan error, 1)
+	go func() {
+		err := tr.Run(pipeCtx)
+		if err != nil && pipeCtx.Err() == nil {
+			// Without a pipeline nothing reaches the log: stop serving.
+			log.Error("pipeline failed; shutting down", "err", err)
+			shutdown()
+		}
+		pipeDone <- err
+	}()
+	defer func() {
+		stopPipe()
+		<-pipeDone
+		log.Info("pipeline stopped")
+	}()
 	srv, err := server.New(server.Config{
 		Addr: cfg.HTTP.Addr, ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout,
 		ShutdownTimeout: cfg.HTTP.ShutdownTimeout,
@@ -75,7 +100,7 @@ func serve(ctx context.Context, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	if err := mountAPI(srv, cfg, store, registry, log); err != nil {
+	if err := mountAPI(srv, cfg, store, tr.sink, registry, log); err != nil {
 		return err
 	}
 	bound, err := srv.Listen()
@@ -91,12 +116,12 @@ func serve(ctx context.Context, cfg config.Config) error {
 }
 
 // mountAPI registers the API handlers on srv.
-func mountAPI(srv *server.Server, cfg config.Config, store *storage.Storage, registry *prometheus.Registry, log *slog.Logger) error {
+func mountAPI(srv *server.Server, cfg config.Config, store *storage.Storage, sink ingest.Sink, registry *prometheus.Registry, log *slog.Logger) error {
 	tax, err := loadTaxonomy(cfg)
 	if err != nil {
 		return err
 	}
-	h, err := ingest.NewHandler(ingest.Config{MaxBodyBytes: cfg.Ingest.MaxBodyBytes, MaxEvents: cfg.Ingest.MaxEvents}, event.Options{Vocabulary: tax}, ingest.LogSink{Log: store.Events}, log, registry)
+	h, err := ingest.NewHandler(ingest.Config{MaxBodyBytes: cfg.Ingest.MaxBodyBytes, MaxEvents: cfg.Ingest.MaxEvents}, event.Options{Vocabulary: tax}, sink, log, registry)
 	if err != nil {
 		return err
 	}
