@@ -16,6 +16,7 @@ import (
 
 	"github.com/custodyhq/custody/internal/event"
 	"github.com/custodyhq/custody/internal/ingest"
+	"github.com/custodyhq/custody/internal/node"
 	"github.com/custodyhq/custody/internal/rejected"
 	"github.com/custodyhq/custody/internal/storage"
 )
@@ -223,7 +224,7 @@ answer, not a failure.`,
 			if err != nil {
 				return err
 			}
-			tax, err := loadTaxonomy(cfg)
+			tax, err := node.LoadTaxonomy(cfg)
 			if err != nil {
 				return err
 			}

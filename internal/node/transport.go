@@ -1,4 +1,8 @@
-package main
+// Package node assembles the parts of a Custody process from configuration,
+// as a factory: the event transport (embedded or external NATS JetStream,
+// or none) with its ingest sink and pipeline. Commands call it; it holds no
+// logic of its own beyond wiring and shutdown order.
+package node
 
 import (
 	"context"
@@ -6,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -16,16 +21,17 @@ import (
 	"github.com/custodyhq/custody/internal/storage"
 )
 
-// transport is the broker side of a process: the sink HTTP ingest hands
+// Transport is the broker side of a process: the sink HTTP ingest hands
 // events to, and the pipeline that moves them into the log.
-type transport struct {
-	sink     ingest.Sink
-	pipeline *pipeline.Pipeline // nil in direct mode
+type Transport struct {
+	// Sink is where HTTP ingest hands validated events.
+	Sink     ingest.Sink
+	pipeline *pipeline.Pipeline // nil in direct mode or without a pipeline
 	closers  []func()           // in the order they must run
 }
 
-// brokerConfig maps the configuration onto the broker's.
-func brokerConfig(cfg config.Config) broker.Config {
+// BrokerConfig maps the configuration onto the broker's.
+func BrokerConfig(cfg config.Config) broker.Config {
 	b := cfg.Broker
 	return broker.Config{
 		URLs: b.URLs, CredsFile: b.CredsFile, NKeyFile: b.NKeyFile,
@@ -34,19 +40,19 @@ func brokerConfig(cfg config.Config) broker.Config {
 	}.WithDefaults()
 }
 
-// openTransport starts what broker.mode asks for: nothing (direct: ingest
+// OpenTransport starts what broker.mode asks for: nothing (direct: ingest
 // appends to the log), an embedded NATS JetStream server under
 // data_dir/nats, or a connection to an external cluster. withPipeline
 // says whether this process also consumes (serve and ingest do; a
 // publish-only front end would not).
-func openTransport(ctx context.Context, cfg config.Config, store *storage.Storage, withPipeline bool, registry prometheus.Registerer, log *slog.Logger) (*transport, error) {
-	t := &transport{}
+func OpenTransport(ctx context.Context, cfg config.Config, store *storage.Storage, withPipeline bool, registry prometheus.Registerer, log *slog.Logger) (*Transport, error) {
+	t := &Transport{}
 	if cfg.Broker.Mode == "direct" {
 		log.Warn("broker.mode is direct: HTTP ingest appends to the log synchronously, no broker in between")
-		t.sink = ingest.LogSink{Log: store.Events}
+		t.Sink = ingest.LogSink{Log: store.Events}
 		return t, nil
 	}
-	bcfg := brokerConfig(cfg)
+	bcfg := BrokerConfig(cfg)
 	if cfg.Broker.Mode == "embedded" {
 		emb, err := broker.StartEmbedded(ctx, broker.EmbeddedConfig{Dir: filepath.Join(cfg.DataDir, "nats")}, log)
 		if err != nil {
@@ -54,11 +60,19 @@ func openTransport(ctx context.Context, cfg config.Config, store *storage.Storag
 		}
 		t.closers = append(t.closers, emb.Shutdown)
 		bcfg.URLs = []string{emb.ClientURL()}
-		log.Info("embedded NATS JetStream ready", "dir", filepath.Join(cfg.DataDir, "nats"))
 	}
-	fail := func(err error) (*transport, error) {
+	fail := func(err error) (*Transport, error) {
 		t.Close()
 		return nil, err
+	}
+	// AckWait is how long a message delivered to a process that died waits
+	// before it is delivered again: the recovery time after a crash. A batch
+	// still being retried past it is delivered twice, which is harmless (the
+	// log is idempotent), so AckWait stays short and attempts are bounded.
+	pcfg := pipeline.Config{Topic: bcfg.Subject, PoisonTopic: bcfg.PoisonSubject, HandlerTimeout: 20 * time.Second,
+		Retry: pipeline.Retry{MaxRetries: 2, MaxInterval: 5 * time.Second}}
+	if cfg.Broker.Mode == "embedded" {
+		bcfg.AckWait = 30 * time.Second
 	}
 	if err := broker.EnsureStream(ctx, bcfg); err != nil {
 		return fail(fmt.Errorf("ensure stream %s: %w", bcfg.Stream, err))
@@ -68,7 +82,7 @@ func openTransport(ctx context.Context, cfg config.Config, store *storage.Storag
 		return fail(err)
 	}
 	t.closers = append([]func(){func() { _ = pub.Close() }}, t.closers...)
-	t.sink = broker.NewSink(pub, bcfg.Subject, store.Events)
+	t.Sink = broker.NewSink(pub, bcfg.Subject, store.Events)
 	if !withPipeline {
 		return t, nil
 	}
@@ -77,7 +91,7 @@ func openTransport(ctx context.Context, cfg config.Config, store *storage.Storag
 		return fail(err)
 	}
 	t.closers = append([]func(){func() { _ = sub.Close() }}, t.closers...)
-	t.pipeline, err = pipeline.New(pipeline.Config{Topic: bcfg.Subject, PoisonTopic: bcfg.PoisonSubject}, sub, pub, store.Events, log, registry)
+	t.pipeline, err = pipeline.New(pcfg, sub, pub, store.Events, log, registry)
 	if err != nil {
 		return fail(err)
 	}
@@ -85,7 +99,7 @@ func openTransport(ctx context.Context, cfg config.Config, store *storage.Storag
 }
 
 // Run runs the pipeline until ctx ends (returns at once in direct mode).
-func (t *transport) Run(ctx context.Context) error {
+func (t *Transport) Run(ctx context.Context) error {
 	if t.pipeline == nil {
 		<-ctx.Done()
 		return nil
@@ -98,7 +112,7 @@ func (t *transport) Run(ctx context.Context) error {
 }
 
 // Close releases the subscriber, publisher and embedded server, in order.
-func (t *transport) Close() {
+func (t *Transport) Close() {
 	for _, c := range t.closers {
 		c()
 	}

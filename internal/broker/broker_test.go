@@ -1,0 +1,450 @@
+package broker
+
+import (
+	"context"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+func testLogger() *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// startEmbedded starts a server on dir and shuts it down when the test ends.
+func startEmbedded(t *testing.T, dir string) *Embedded {
+	t.Helper()
+	e, err := StartEmbedded(context.Background(), EmbeddedConfig{Dir: dir}, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Shutdown)
+	return e
+}
+
+func testConfig(e *Embedded) Config {
+	return Config{URLs: []string{e.ClientURL()}, AckWait: 5 * time.Second, NakDelay: 50 * time.Millisecond}
+}
+
+func ensure(t *testing.T, cfg Config) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := EnsureStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func jsContext(t *testing.T, url string) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+func newPublisher(t *testing.T, cfg Config) message.Publisher {
+	t.Helper()
+	pub, err := NewPublisher(cfg, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pub.Close() })
+	return pub
+}
+
+// subscribe returns the subscriber's channel for cfg.Subject; the
+// subscription ends with the test.
+func subscribe(t *testing.T, cfg Config) (<-chan *message.Message, message.Subscriber) {
+	t.Helper()
+	sub, err := NewSubscriber(cfg, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { cancel(); _ = sub.Close() })
+	ch, err := sub.Subscribe(ctx, cfg.WithDefaults().Subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch, sub
+}
+
+func receive(t *testing.T, ch <-chan *message.Message, within time.Duration) *message.Message {
+	t.Helper()
+	select {
+	case m, ok := <-ch:
+		if !ok {
+			t.Fatal("subscription closed")
+		}
+		return m
+	case <-time.After(within):
+		t.Fatalf("no message within %s", within)
+	}
+	return nil
+}
+
+// waitAcked waits until the pipeline's consumer has no message awaiting an
+// ack.
+func waitAcked(t *testing.T, url string) {
+	t.Helper()
+	js := jsContext(t, url)
+	c, err := js.PushConsumer(context.Background(), DefaultStream, DefaultDurable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		info, err := c.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.NumAckPending == 0 && info.NumPending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("messages still unacknowledged: %+v", info)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestEmbedded_StartsOnTempDirAndEnsureStreamIsIdempotent(t *testing.T) {
+	e := startEmbedded(t, t.TempDir())
+	if !strings.HasPrefix(e.ClientURL(), "nats://127.0.0.1:") {
+		t.Fatalf("client url %q", e.ClientURL())
+	}
+	cfg := testConfig(e)
+	ensure(t, cfg)
+	ensure(t, cfg) // second time: no error, nothing changes
+
+	js := jsContext(t, e.ClientURL())
+	ctx := context.Background()
+	s, err := js.Stream(ctx, DefaultStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := s.CachedInfo().Config
+	if sc.Storage != jetstream.FileStorage || sc.Replicas != 1 || sc.MaxAge != DefaultMaxAge || sc.Duplicates != DefaultDuplicateWindow {
+		t.Fatalf("stream config: %+v", sc)
+	}
+	if strings.Join(sc.Subjects, ",") != "custody.events,custody.events.poison" {
+		t.Fatalf("subjects %v", sc.Subjects)
+	}
+	c, err := s.PushConsumer(ctx, DefaultDurable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := c.CachedInfo().Config
+	if cc.AckPolicy != jetstream.AckExplicitPolicy || cc.AckWait != 5*time.Second || cc.MaxDeliver != -1 ||
+		cc.DeliverGroup != DefaultQueueGroup || cc.FilterSubject != DefaultSubject || cc.MaxAckPending != DefaultMaxAckPending {
+		t.Fatalf("consumer config: %+v", cc)
+	}
+	names := s.ConsumerNames(ctx)
+	n := 0
+	for range names.Name() {
+		n++
+	}
+	if n != 1 {
+		t.Fatalf("%d consumers after ensuring twice, want 1", n)
+	}
+
+	// A changed setting is applied to the existing stream and consumer.
+	cfg.MaxAge = time.Hour
+	cfg.AckWait = 7 * time.Second
+	ensure(t, cfg)
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := c.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.MaxAge != time.Hour || ci.Config.AckWait != 7*time.Second {
+		t.Fatalf("update not applied: max_age %s, ack_wait %s", info.Config.MaxAge, ci.Config.AckWait)
+	}
+}
+
+func TestPublish_MessageSurvivesServerRestart(t *testing.T) {
+	dir := t.TempDir()
+	first, err := StartEmbedded(context.Background(), EmbeddedConfig{Dir: dir}, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(first)
+	ensure(t, cfg)
+	pub, err := NewPublisher(cfg, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := message.NewMessage("4a1e1d52-7d1e-4c3a-9a55-3f4f2b1d9e10", []byte("durable payload"))
+	msg.Metadata.Set("custody-format", "events-ndjson/v1")
+	if err := pub.Publish(cfg.WithDefaults().Subject, msg); err != nil {
+		t.Fatal(err)
+	}
+	// Publish returned: the server has stored it. Stop everything.
+	if err := pub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	first.Shutdown()
+
+	second := startEmbedded(t, dir)
+	cfg.URLs = []string{second.ClientURL()}
+	ch, _ := subscribe(t, cfg)
+	got := receive(t, ch, 10*time.Second)
+	got.Ack()
+	waitAcked(t, second.ClientURL())
+	if got.UUID != msg.UUID || string(got.Payload) != "durable payload" || got.Metadata.Get("custody-format") != "events-ndjson/v1" {
+		t.Fatalf("got %s %q %v", got.UUID, got.Payload, got.Metadata)
+	}
+}
+
+func TestSubscriber_AcksOnlyWhatTheHandlerAcked(t *testing.T) {
+	e := startEmbedded(t, t.TempDir())
+	cfg := testConfig(e)
+	ensure(t, cfg)
+	pub := newPublisher(t, cfg)
+	subject := cfg.WithDefaults().Subject
+	if err := pub.Publish(subject, message.NewMessage("11111111-1111-4111-8111-111111111111", []byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+	ch, sub := subscribe(t, cfg)
+
+	first := receive(t, ch, 5*time.Second)
+	first.Nack()
+	again := receive(t, ch, 5*time.Second) // redelivered after NakDelay
+	if again.UUID != first.UUID {
+		t.Fatalf("redelivered %s, want %s", again.UUID, first.UUID)
+	}
+	again.Ack()
+
+	js := jsContext(t, e.ClientURL())
+	c, err := js.PushConsumer(context.Background(), DefaultStream, DefaultDurable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		info, err := c.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.NumAckPending == 0 && info.AckFloor.Stream == 1 {
+			if info.NumRedelivered != 0 || info.Delivered.Consumer != 2 {
+				t.Fatalf("delivered %d times, redelivered %d", info.Delivered.Consumer, info.NumRedelivered)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ack not recorded: %+v", info)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// Closing the subscriber keeps the durable consumer (and its position).
+	if err := sub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.PushConsumer(context.Background(), DefaultStream, DefaultDurable); err != nil {
+		t.Fatalf("consumer gone after the subscriber closed: %v", err)
+	}
+}
+
+func TestPublish_MetadataBecomeSafeHeaders(t *testing.T) {
+	e := startEmbedded(t, t.TempDir())
+	cfg := testConfig(e)
+	ensure(t, cfg)
+	pub := newPublisher(t, cfg)
+	msg := message.NewMessage("22222222-2222-4222-8222-222222222222", []byte("x"))
+	msg.Metadata.Set("reason_poisoned", "panic: boom\ngoroutine 1:\r\n\tmain.go:1")
+	msg.Metadata.Set("big", strings.Repeat("a", 10_000))
+	if err := pub.Publish(cfg.WithDefaults().Subject, msg); err != nil {
+		t.Fatal(err)
+	}
+	ch, _ := subscribe(t, cfg)
+	got := receive(t, ch, 5*time.Second)
+	got.Ack()
+	waitAcked(t, e.ClientURL())
+	if r := got.Metadata.Get("reason_poisoned"); r != "panic: boom | goroutine 1: | \tmain.go:1" {
+		t.Fatalf("reason %q", r)
+	}
+	if n := len(got.Metadata.Get("big")); n > maxHeaderValue+4 {
+		t.Fatalf("big header kept %d bytes", n)
+	}
+}
+
+func TestSubscriber_ForeignMessageWithRepeatedHeadersIsDelivered(t *testing.T) {
+	e := startEmbedded(t, t.TempDir())
+	cfg := testConfig(e)
+	ensure(t, cfg)
+	nc, err := nats.Connect(e.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := nc.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := nats.NewMsg(DefaultSubject)
+	m.Data = []byte("not ours")
+	m.Header.Add("X-Tag", "a")
+	m.Header.Add("X-Tag", "b")
+	if _, err := js.PublishMsg(m); err != nil {
+		t.Fatal(err)
+	}
+	ch, _ := subscribe(t, cfg)
+	got := receive(t, ch, 5*time.Second)
+	got.Ack()
+	waitAcked(t, e.ClientURL())
+	if got.Metadata.Get("X-Tag") != "a,b" || string(got.Payload) != "not ours" {
+		t.Fatalf("got %v %q", got.Metadata, got.Payload)
+	}
+}
+
+func TestPublish_FailsWithoutStream(t *testing.T) {
+	e := startEmbedded(t, t.TempDir())
+	cfg := testConfig(e)
+	cfg.PublishTimeout = time.Second
+	pub := newPublisher(t, cfg) // no EnsureStream
+	err := pub.Publish(DefaultSubject, message.NewMessage("33333333-3333-4333-8333-333333333333", []byte("x")))
+	if err == nil {
+		t.Fatal("publish without a stream succeeded")
+	}
+}
+
+func TestConfig_Validate(t *testing.T) {
+	ok := Config{URLs: []string{"nats://127.0.0.1:4222"}}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	cases := []struct {
+		name, field string
+		mutate      func(*Config)
+	}{
+		{"no urls", "broker.urls", func(c *Config) { c.URLs = nil }},
+		{"bad scheme", "broker.urls", func(c *Config) { c.URLs = []string{"http://x:4222"} }},
+		{"no host", "broker.urls", func(c *Config) { c.URLs = []string{"nats://"} }},
+		{"creds and nkey", "broker.nkey_file", func(c *Config) { c.CredsFile, c.NKeyFile = "a.creds", "b.nk" }},
+		{"cert without key", "broker.cert_file", func(c *Config) { c.TLS.CertFile = "c.pem" }},
+		{"stream with dot", "broker.stream", func(c *Config) { c.Stream = "a.b" }},
+		{"durable with space", "broker.durable", func(c *Config) { c.Durable = "a b" }},
+		{"queue group wildcard", "broker.queue_group", func(c *Config) { c.QueueGroup = "q*" }},
+		{"wildcard subject", "broker.subject", func(c *Config) { c.Subject = "custody.>" }},
+		{"empty token", "broker.subject", func(c *Config) { c.Subject = "custody..events" }},
+		{"poison equals subject", "broker.poison_subject", func(c *Config) { c.PoisonSubject = DefaultSubject }},
+		{"replicas", "broker.replicas", func(c *Config) { c.Replicas = 7 }},
+		{"max age", "broker.max_age", func(c *Config) { c.MaxAge = time.Second }},
+		{"duplicate window over max age", "broker.duplicate_window", func(c *Config) { c.MaxAge, c.DuplicateWindow = time.Hour, 2*time.Hour }},
+		{"ack wait", "broker.ack_wait", func(c *Config) { c.AckWait = 10 * time.Millisecond }},
+		{"max deliver", "broker.max_deliver", func(c *Config) { c.MaxDeliver = -5 }},
+		{"max ack pending", "broker.max_ack_pending", func(c *Config) { c.MaxAckPending = -1 }},
+		{"subscribers over max ack pending", "broker.subscribers", func(c *Config) { c.MaxAckPending, c.Subscribers = 2, 3 }},
+		{"nak delay", "broker.nak_delay", func(c *Config) { c.NakDelay = -time.Second }},
+		{"publish timeout", "broker.publish_timeout", func(c *Config) { c.PublishTimeout = time.Millisecond }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ok
+			tc.mutate(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.field+":") {
+				t.Fatalf("got %v, want an error naming %s", err, tc.field)
+			}
+		})
+	}
+	// Every problem is reported, not just the first.
+	err := Config{Replicas: 9, AckWait: time.Millisecond}.Validate()
+	for _, f := range []string{"broker.urls", "broker.replicas", "broker.ack_wait"} {
+		if err == nil || !strings.Contains(err.Error(), f) {
+			t.Fatalf("%v does not name %s", err, f)
+		}
+	}
+}
+
+func TestEmbeddedConfig_Validate(t *testing.T) {
+	for _, tc := range []struct {
+		name, field string
+		cfg         EmbeddedConfig
+	}{
+		{"no dir", "broker.embedded.dir", EmbeddedConfig{}},
+		{"port", "broker.embedded.port", EmbeddedConfig{Dir: "d", Port: 70000}},
+		{"server name", "broker.embedded.server_name", EmbeddedConfig{Dir: "d", ServerName: "a b"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.cfg.Validate(); err == nil || !strings.Contains(err.Error(), tc.field) {
+				t.Fatalf("got %v, want an error naming %s", err, tc.field)
+			}
+		})
+	}
+	if err := (EmbeddedConfig{Dir: "d"}).Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStartEmbedded_FailsFastWhenThePortIsTaken(t *testing.T) {
+	e := startEmbedded(t, t.TempDir())
+	u, err := url.Parse(e.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := strconv.Atoi(u.Port())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = StartEmbedded(context.Background(), EmbeddedConfig{Dir: t.TempDir(), Port: p}, testLogger())
+	if err == nil {
+		t.Fatal("second server on the same port started")
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("took %s to fail", took)
+	}
+}
+
+func TestSubscriber_FailsClearlyWithoutConsumerAndClosesAtOnce(t *testing.T) {
+	e := startEmbedded(t, t.TempDir())
+	cfg := testConfig(e) // no EnsureStream
+	sub, err := NewSubscriber(cfg, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sub.Subscribe(context.Background(), DefaultSubject); err == nil || !strings.Contains(err.Error(), "EnsureStream") {
+		t.Fatalf("subscribe without a consumer: %v", err)
+	}
+	start := time.Now()
+	if err := sub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("close took %s", took)
+	}
+
+	ensure(t, cfg)
+	sub2, err := NewSubscriber(cfg, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub2.Close()
+	if _, err := sub2.Subscribe(context.Background(), "other.subject"); err == nil {
+		t.Fatal("subscribed to a subject the consumer does not read")
+	}
+}

@@ -1,0 +1,186 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// EmbeddedConfig configures the in-process NATS JetStream server of a
+// single node.
+type EmbeddedConfig struct {
+	// Dir holds the JetStream file store (required; Custody uses
+	// <data_dir>/nats). Streams, consumers and messages survive a restart.
+	Dir string
+	// Host to listen on (default 127.0.0.1: only this machine's processes
+	// can connect).
+	Host string
+	// Port to listen on (default -1: a free port chosen at start; the
+	// clients are in the same process and ask ClientURL).
+	Port int
+	// ServerName names the server in logs and monitoring (default
+	// custody-embedded).
+	ServerName string
+}
+
+// embeddedMaxPayload raises NATS's default 1 MiB message limit so that a
+// batch of large events still fits in one message.
+const embeddedMaxPayload = 8 << 20
+
+// readyTimeout bounds how long StartEmbedded waits for the server.
+const readyTimeout = 10 * time.Second
+
+func (c *EmbeddedConfig) setDefaults() {
+	if c.Host == "" {
+		c.Host = "127.0.0.1"
+	}
+	if c.Port == 0 {
+		c.Port = -1
+	}
+	if c.ServerName == "" {
+		c.ServerName = "custody-embedded"
+	}
+}
+
+// Validate reports every invalid field of c with its defaults applied.
+func (c EmbeddedConfig) Validate() error {
+	c.setDefaults()
+	var errs []error
+	if c.Dir == "" {
+		errs = append(errs, errors.New("broker.embedded.dir: is required (the JetStream file store)"))
+	}
+	if c.Port < -1 || c.Port > 65535 {
+		errs = append(errs, fmt.Errorf("broker.embedded.port: must be -1 (any free port) or 1..65535, got %d", c.Port))
+	}
+	if !plainName(c.ServerName) {
+		errs = append(errs, fmt.Errorf("broker.embedded.server_name: must be a name without spaces, dots or wildcards, got %q", c.ServerName))
+	}
+	return errors.Join(errs...)
+}
+
+// Embedded is a running in-process NATS JetStream server.
+type Embedded struct {
+	srv  *server.Server
+	dir  string
+	log  *slog.Logger
+	once sync.Once
+}
+
+// StartEmbedded starts a NATS server with JetStream on a file store in
+// cfg.Dir and returns once it accepts connections; it fails if the server
+// is not ready within 10 s or ctx ends first.
+func StartEmbedded(ctx context.Context, cfg EmbeddedConfig, log *slog.Logger) (*Embedded, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log = log.With("component", "nats-embedded")
+	opts := &server.Options{
+		ServerName: cfg.ServerName,
+		Host:       cfg.Host,
+		Port:       cfg.Port,
+		JetStream:  true,
+		StoreDir:   cfg.Dir,
+		MaxPayload: embeddedMaxPayload,
+		// The process owns signals (graceful shutdown of everything).
+		NoSigs: true,
+		// Shutdown() kicks remaining clients quickly instead of spreading
+		// their disconnects over the default two minutes.
+		LameDuckDuration:    2 * time.Second,
+		LameDuckGracePeriod: 500 * time.Millisecond,
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("broker: embedded server: %w", err)
+	}
+	logs := &serverLog{log: log}
+	srv.SetLoggerV2(logs, log.Enabled(ctx, slog.LevelDebug), false, false)
+	start := time.Now()
+	srv.Start()
+	if err := waitReady(ctx, srv, logs); err != nil {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		return nil, fmt.Errorf("broker: embedded server on %s: %w", cfg.Dir, err)
+	}
+	if !srv.JetStreamEnabled() {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		return nil, fmt.Errorf("broker: embedded server on %s: JetStream did not start (see the log)", cfg.Dir)
+	}
+	e := &Embedded{srv: srv, dir: cfg.Dir, log: log}
+	log.Info("embedded NATS JetStream ready", "url", e.ClientURL(), "dir", cfg.Dir,
+		"startup", time.Since(start).Round(time.Millisecond))
+	return e, nil
+}
+
+func waitReady(ctx context.Context, srv *server.Server, logs *serverLog) error {
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		if srv.ReadyForConnections(50 * time.Millisecond) {
+			return nil
+		}
+		if err := logs.fatal(); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not ready for connections after %s", readyTimeout)
+		}
+	}
+}
+
+// ClientURL is the URL clients in this process connect to.
+func (e *Embedded) ClientURL() string { return e.srv.ClientURL() }
+
+// Shutdown stops the server gracefully and waits until it has: it stops
+// accepting clients, closes the JetStream store (flushing it), disconnects
+// the clients still connected (close them first to avoid the short grace
+// period) and stops. Safe to call more than once.
+func (e *Embedded) Shutdown() {
+	e.once.Do(func() {
+		start := time.Now()
+		e.srv.LameDuckShutdown()
+		e.srv.Shutdown()
+		e.srv.WaitForShutdown()
+		e.log.Info("embedded NATS stopped", "dir", e.dir, "took", time.Since(start).Round(time.Millisecond))
+	})
+}
+
+// serverLog sends the NATS server's log to slog. Notices (startup banners,
+// listening on …) are debug: StartEmbedded logs the one line that matters.
+type serverLog struct {
+	log *slog.Logger
+	mu  sync.Mutex
+	err error
+}
+
+func (s *serverLog) fatal() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+func (s *serverLog) Noticef(format string, v ...any) { s.log.Debug(fmt.Sprintf(format, v...)) }
+func (s *serverLog) Warnf(format string, v ...any)   { s.log.Warn(fmt.Sprintf(format, v...)) }
+func (s *serverLog) Errorf(format string, v ...any)  { s.log.Error(fmt.Sprintf(format, v...)) }
+func (s *serverLog) Debugf(format string, v ...any)  { s.log.Debug(fmt.Sprintf(format, v...)) }
+func (s *serverLog) Tracef(format string, v ...any)  { s.log.Debug(fmt.Sprintf(format, v...)) }
+
+// Fatalf is how the server reports that it cannot run (e.g. the port is
+// taken); StartEmbedded fails with it instead of waiting out the timeout.
+func (s *serverLog) Fatalf(format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	s.log.Error(msg)
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = errors.New(msg)
+	}
+	s.mu.Unlock()
+}

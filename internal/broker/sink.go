@@ -1,0 +1,162 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/google/uuid"
+
+	"github.com/custodyhq/custody/internal/batchmsg"
+	"github.com/custodyhq/custody/internal/event"
+	"github.com/custodyhq/custody/internal/ingest"
+)
+
+// Known answers which event ids are already in the event log
+// (eventlog.Log satisfies it).
+type Known interface {
+	Known(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]bool, error)
+}
+
+// Sink limits.
+const (
+	// MaxEventsPerMessage caps the events of one broker message.
+	MaxEventsPerMessage = 1000
+	// DefaultMaxMessageBytes keeps a message under NATS's default 1 MiB
+	// max_payload with room for headers.
+	DefaultMaxMessageBytes = 768 << 10
+)
+
+// Sink is the HTTP ingest's Sink in front of the broker: accepted events are
+// published, and the pipeline appends them to the log.
+type Sink struct {
+	pub   message.Publisher
+	topic string
+	known Known
+
+	// Source goes into each message's custody-source metadata (default
+	// "http").
+	Source string
+	// MaxMessageBytes caps one message's payload (default
+	// DefaultMaxMessageBytes); a larger batch is split.
+	MaxMessageBytes int
+	// Logger receives warnings (default slog.Default()).
+	Logger *slog.Logger
+}
+
+var _ ingest.Sink = (*Sink)(nil)
+
+// NewSink returns a Sink publishing to topic through pub, a publisher that
+// returns only once the broker has stored the message (NewPublisher), and
+// asking log which events it already holds.
+func NewSink(pub message.Publisher, topic string, log Known) *Sink {
+	return &Sink{pub: pub, topic: topic, known: log, Source: "http", MaxMessageBytes: DefaultMaxMessageBytes}
+}
+
+// Accept implements ingest.Sink. An event whose id the log already holds,
+// or that appears earlier in the same call, is Duplicate and not published.
+// The others are encoded (batchmsg, at most MaxEventsPerMessage events and
+// MaxMessageBytes per message, all sharing one correlation id) and
+// published one message at a time; Accept returns their verdicts only when
+// every message is stored in the broker. On any error nothing may be
+// assumed accepted: the client retries the whole request, which is safe
+// because the log keeps one event per id (messages published before the
+// failure come back Duplicate in the log).
+//
+// When the log cannot answer (ClickHouse down), Accept still publishes
+// everything, calling the events Accepted: ingest stays available while
+// storage is not, and the pipeline drops the duplicates when it appends.
+func (s *Sink) Accept(ctx context.Context, events []*event.Event) ([]ingest.Verdict, error) {
+	verdicts := make([]ingest.Verdict, len(events))
+	seen := make(map[uuid.UUID]bool, len(events))
+	ids := make([]uuid.UUID, 0, len(events))
+	for i, e := range events {
+		if seen[e.ID] {
+			verdicts[i] = ingest.Duplicate
+			continue
+		}
+		seen[e.ID] = true
+		ids = append(ids, e.ID)
+	}
+	known, err := s.known.Known(ctx, ids)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		s.logger().Warn("event log unavailable for the duplicate check; publishing every event", "events", len(ids), "err", err)
+		known = nil
+	}
+	fresh := make([]*event.Event, 0, len(ids))
+	for i, e := range events {
+		switch {
+		case verdicts[i] != "":
+		case known[e.ID]:
+			verdicts[i] = ingest.Duplicate
+		default:
+			verdicts[i] = ingest.Accepted
+			fresh = append(fresh, e)
+		}
+	}
+	if len(fresh) == 0 {
+		return verdicts, nil
+	}
+	msgs, err := s.encode(fresh)
+	if err != nil {
+		return nil, err
+	}
+	correlation := watermill.NewUUID()
+	for _, m := range msgs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		middleware.SetCorrelationID(correlation, m)
+		if err := s.pub.Publish(s.topic, m); err != nil {
+			return nil, fmt.Errorf("publish %d events: %w", len(fresh), err)
+		}
+	}
+	return verdicts, nil
+}
+
+// encode splits events into messages within the count and size limits.
+func (s *Sink) encode(events []*event.Event) ([]*message.Message, error) {
+	limit := s.MaxMessageBytes
+	if limit <= 0 {
+		limit = DefaultMaxMessageBytes
+	}
+	var out []*message.Message
+	var split func(part []*event.Event) error
+	split = func(part []*event.Event) error {
+		m, err := batchmsg.Encode(part, s.Source)
+		if err != nil {
+			return err
+		}
+		if len(m.Payload) <= limit {
+			out = append(out, m)
+			return nil
+		}
+		if len(part) == 1 {
+			return fmt.Errorf("event %s is %d bytes encoded, over the broker's message limit of %d bytes", part[0].ID, len(m.Payload), limit)
+		}
+		half := len(part) / 2
+		if err := split(part[:half]); err != nil {
+			return err
+		}
+		return split(part[half:])
+	}
+	for i := 0; i < len(events); i += MaxEventsPerMessage {
+		if err := split(events[i:min(i+MaxEventsPerMessage, len(events))]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Sink) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}

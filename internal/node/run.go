@@ -1,0 +1,148 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/custodyhq/custody/internal/config"
+	"github.com/custodyhq/custody/internal/event"
+	"github.com/custodyhq/custody/internal/ingest"
+	"github.com/custodyhq/custody/internal/rejected"
+	"github.com/custodyhq/custody/internal/server"
+	"github.com/custodyhq/custody/internal/storage"
+	"github.com/custodyhq/custody/internal/taxonomy"
+	"github.com/custodyhq/custody/schema"
+)
+
+// Run runs a Custody process on cfg until ctx ends: storage (migrated),
+// the event transport with its pipeline, and the HTTP API with /healthz,
+// /readyz and /metrics. Shutdown order: HTTP drains, then the pipeline
+// finishes the batches it holds, then the broker, then storage.
+func Run(ctx context.Context, cfg config.Config, version string) error {
+	log := cfg.Logger(os.Stderr)
+	start := time.Now()
+	log.Info("starting custody", "version", version, "data_dir", cfg.DataDir, "transport", cfg.ClickHouse.Transport, "dev", cfg.Dev)
+	if cfg.Dev {
+		log.Warn("DEVELOPMENT MODE: anonymous access to POST /v1/events is allowed; never run production like this")
+	}
+	store, err := storage.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("close storage", "err", err)
+		}
+		log.Info("storage closed")
+	}()
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	tr, err := OpenTransport(ctx, cfg, store, true, registry, log)
+	if err != nil {
+		return err
+	}
+	defer tr.Close()
+	// The pipeline stops after the HTTP server: requests in flight are
+	// published first, then the pipeline finishes the batches it holds.
+	ctx, shutdown := context.WithCancel(ctx)
+	defer shutdown()
+	pipeCtx, stopPipe := context.WithCancel(context.WithoutCancel(ctx))
+	pipeDone := make(chan error, 1)
+	go func() {
+		err := tr.Run(pipeCtx)
+		if err != nil && pipeCtx.Err() == nil {
+			// Without a pipeline nothing reaches the log: stop serving.
+			log.Error("pipeline failed; shutting down", "err", err)
+			shutdown()
+		}
+		pipeDone <- err
+	}()
+	defer func() {
+		stopPipe()
+		<-pipeDone
+		log.Info("pipeline stopped")
+	}()
+	srv, err := server.New(server.Config{
+		Addr: cfg.HTTP.Addr, ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout,
+		ShutdownTimeout: cfg.HTTP.ShutdownTimeout,
+	}, log, registry, server.Check{Name: "clickhouse", Run: store.Conn.Ping})
+	if err != nil {
+		return err
+	}
+	if err := mountAPI(srv, cfg, store, tr.Sink, registry, log); err != nil {
+		return err
+	}
+	bound, err := srv.Listen()
+	if err != nil {
+		return err
+	}
+	log.Info("custody ready", "addr", bound.String(), "startup", time.Since(start).Round(time.Millisecond))
+	if err := srv.Serve(ctx); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("shutting down")
+	return nil
+}
+
+// mountAPI registers the API handlers on srv.
+func mountAPI(srv *server.Server, cfg config.Config, store *storage.Storage, sink ingest.Sink, registry *prometheus.Registry, log *slog.Logger) error {
+	tax, err := LoadTaxonomy(cfg)
+	if err != nil {
+		return err
+	}
+	h, err := ingest.NewHandler(ingest.Config{MaxBodyBytes: cfg.Ingest.MaxBodyBytes, MaxEvents: cfg.Ingest.MaxEvents}, event.Options{Vocabulary: tax}, sink, log, registry)
+	if err != nil {
+		return err
+	}
+	h.KeepRejected(keepRejected{rejected.New(store.Conn, store.Keyring)})
+	if !cfg.Dev {
+		// Token auth (publisher role) guards ingest outside dev mode; until it
+		// is configured nothing is accepted anonymously.
+		srv.Handle("POST /v1/events", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"ingest needs a publisher token and none is configured; for local use start the server with --dev"}` + "\n"))
+		}))
+		return nil
+	}
+	srv.Handle("POST /v1/events", h)
+	return nil
+}
+
+// keepRejected adapts the rejected-event store to the HTTP handler's port.
+type keepRejected struct{ store *rejected.Store }
+
+func (k keepRejected) Keep(ctx context.Context, results []event.Result) error {
+	return k.store.Put(ctx, rejected.FromResults(results, rejected.StageHTTP, time.Now()))
+}
+
+// LoadTaxonomy loads the built-in taxonomy and each tenant's extension file.
+func LoadTaxonomy(cfg config.Config) (*taxonomy.Taxonomy, error) {
+	tax, err := taxonomy.Load(schema.Taxonomy())
+	if err != nil {
+		return nil, fmt.Errorf("load taxonomy: %w", err)
+	}
+	for tenant, path := range cfg.Taxonomy.Extensions {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("taxonomy extension for tenant %s: %w", tenant, err)
+		}
+		ext, err := taxonomy.LoadExtension(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("taxonomy extension %s (tenant %s): %w", path, tenant, err)
+		}
+		if tax, err = tax.WithExtension(tenant, ext); err != nil {
+			return nil, fmt.Errorf("taxonomy extension %s (tenant %s): %w", path, tenant, err)
+		}
+	}
+	return tax, nil
+}

@@ -1,0 +1,125 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config configures a Pipeline. Zero values mean the defaults.
+type Config struct {
+	// Topic the batches arrive on (required; the broker's subject).
+	Topic string
+	// PoisonTopic receives the batches that cannot be stored (default
+	// Topic+".poison"; the broker's poison subject).
+	PoisonTopic string
+	// Retry is how a batch whose append failed is tried again before it is
+	// moved to the poison topic.
+	Retry Retry
+	// HandlerTimeout bounds one append attempt (default 60 s).
+	HandlerTimeout time.Duration
+	// CloseTimeout bounds how long Run waits, once its context ends, for
+	// the batches in flight (default HandlerTimeout + 5 s).
+	CloseTimeout time.Duration
+}
+
+// Retry is exponential backoff with jitter.
+type Retry struct {
+	// MaxRetries after the first attempt (default 5; -1: no retries).
+	MaxRetries int
+	// InitialInterval before the first retry (default 200 ms), growing by
+	// Multiplier (default 2) up to MaxInterval (default 10 s).
+	InitialInterval time.Duration
+	MaxInterval     time.Duration
+	Multiplier      float64
+	// Jitter spreads each interval by ±Jitter of itself (default 0.2; -1:
+	// none), so replicas retrying after one outage do not do it in step.
+	Jitter float64
+}
+
+func (c *Config) setDefaults() {
+	if c.PoisonTopic == "" && c.Topic != "" {
+		c.PoisonTopic = c.Topic + ".poison"
+	}
+	r := &c.Retry
+	if r.MaxRetries == 0 {
+		r.MaxRetries = 5
+	} else if r.MaxRetries == -1 {
+		r.MaxRetries = 0
+	}
+	if r.InitialInterval == 0 {
+		r.InitialInterval = 200 * time.Millisecond
+	}
+	if r.MaxInterval == 0 {
+		r.MaxInterval = 10 * time.Second
+	}
+	if r.Multiplier == 0 {
+		r.Multiplier = 2
+	}
+	if r.Jitter == 0 {
+		r.Jitter = 0.2
+	} else if r.Jitter == -1 {
+		r.Jitter = 0
+	}
+	if c.HandlerTimeout == 0 {
+		c.HandlerTimeout = 60 * time.Second
+	}
+	if c.CloseTimeout == 0 {
+		c.CloseTimeout = c.HandlerTimeout + 5*time.Second
+	}
+}
+
+// Validate reports every invalid field of c with its defaults applied.
+func (c Config) Validate() error {
+	c.setDefaults()
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("pipeline.%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if c.Topic == "" {
+		bad("topic", "is required (the broker subject the batches arrive on)")
+	}
+	if c.PoisonTopic == c.Topic {
+		bad("poison_topic", "must differ from topic %q", c.Topic)
+	}
+	r := c.Retry
+	if r.MaxRetries < 0 {
+		bad("retry.max_retries", "must be -1 (none) or positive, got %d", r.MaxRetries)
+	}
+	if r.InitialInterval < 0 {
+		bad("retry.initial_interval", "must not be negative, got %s", r.InitialInterval)
+	}
+	if r.MaxInterval < r.InitialInterval {
+		bad("retry.max_interval", "must be at least initial_interval (%s), got %s", r.InitialInterval, r.MaxInterval)
+	}
+	if r.Multiplier < 1 {
+		bad("retry.multiplier", "must be at least 1, got %g", r.Multiplier)
+	}
+	if r.Jitter < 0 || r.Jitter >= 1 {
+		bad("retry.jitter", "must be -1 (none) or in (0, 1), got %g", r.Jitter)
+	}
+	if c.HandlerTimeout < 100*time.Millisecond {
+		bad("handler_timeout", "must be at least 100ms, got %s", c.HandlerTimeout)
+	}
+	if c.CloseTimeout < c.HandlerTimeout {
+		bad("close_timeout", "must be at least handler_timeout (%s), got %s", c.HandlerTimeout, c.CloseTimeout)
+	}
+	return errors.Join(errs...)
+}
+
+// MaxHandlingTime is the longest one delivery of a batch can keep the
+// pipeline busy: every attempt timing out, with the longest backoffs in
+// between. The broker's AckWait should exceed it, or a batch still being
+// retried is delivered a second time (harmless, since appends are
+// idempotent, but wasted work).
+func (c Config) MaxHandlingTime() time.Duration {
+	c.setDefaults()
+	r := c.Retry
+	total := time.Duration(r.MaxRetries+1) * c.HandlerTimeout
+	interval := float64(r.InitialInterval)
+	for range r.MaxRetries {
+		total += time.Duration(min(interval, float64(r.MaxInterval)) * (1 + r.Jitter))
+		interval *= r.Multiplier
+	}
+	return total
+}

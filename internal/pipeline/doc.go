@@ -1,0 +1,47 @@
+// Package pipeline moves event batches from the broker into the event log:
+// a Watermill router with one handler that decodes a batch (batchmsg) and
+// appends it (Appender, the event log), acknowledging the message only when
+// the append succeeded.
+//
+// Around the handler, outermost first:
+//
+//   - poison queue: a batch that cannot be stored is published to the
+//     poison topic with the error in its metadata (reason_poisoned, plus
+//     custody-original-uuid and custody-poisoned-at) and then acknowledged,
+//     so it does not block the batches behind it. A batch in a foreign
+//     format (batchmsg.ErrFormat) goes there at once; any other failure
+//     after the retries are exhausted. The poisoned message keeps the
+//     payload and the original metadata, so replaying it is publishing it
+//     back to the topic. A shutdown is not a failure: a batch interrupted
+//     by it is given back to the broker instead.
+//   - retry: exponential backoff with jitter (Config.Retry).
+//   - recoverer: a panic in the handler becomes an error, which is retried.
+//   - correlation id: carried from the publisher (the ingest Sink gives all
+//     messages of one request the same id) into the logs.
+//
+// Delivery is at least once: a batch is redelivered after a failure, a
+// crash or a lost ack. That is correct because Append is idempotent by
+// event id (a redelivered event is a Duplicate, never a second copy), and
+// ordering does not matter either: the projections are order-independent
+// (see package projections), so neither per-subject nor global order is
+// needed for correctness, and several replicas may handle batches
+// concurrently.
+//
+// A graceful stop (Run's context ends) hands the work back instead of
+// leaving it to the broker's AckWait: the batch being appended finishes and
+// is acked, a batch waiting to be retried and the messages buffered in the
+// client are nacked (redelivered after the broker's NakDelay, to another
+// replica or after the restart).
+//
+// The broker's AckWait should exceed Config.MaxHandlingTime (the defaults,
+// 6 attempts of up to 60 s, give about 6 minutes against a 60 s AckWait):
+// a batch still being retried when AckWait runs out is delivered again,
+// which costs work but loses and doubles nothing.
+//
+// Metrics: custody_pipeline_events_total{outcome=stored|duplicate},
+// custody_pipeline_batches_total{result=stored|failed|poisoned} and
+// custody_pipeline_batch_duration_seconds.
+//
+// It is not the transport (package broker) and holds no SQL (package
+// eventlog).
+package pipeline

@@ -1,0 +1,73 @@
+package pipeline
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Batch results counted in custody_pipeline_batches_total.
+const (
+	resultStored   = "stored"   // appended (its events stored or duplicate)
+	resultFailed   = "failed"   // one attempt failed; retried or poisoned
+	resultPoisoned = "poisoned" // moved to the poison topic
+)
+
+type metrics struct {
+	events  *prometheus.CounterVec
+	batches *prometheus.CounterVec
+	latency prometheus.Histogram
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "custody_pipeline_events_total",
+			Help: "Events the pipeline appended to the log, by outcome (stored, duplicate).",
+		}, []string{"outcome"}),
+		batches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "custody_pipeline_batches_total",
+			Help: "Broker messages (event batches) handled, by result: stored, failed (one attempt), poisoned.",
+		}, []string{"result"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "custody_pipeline_batch_duration_seconds",
+			Help:    "Time to decode and append one batch that was stored.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 13), // 5 ms .. 20 s
+		}),
+	}
+	for _, outcome := range []string{"stored", "duplicate"} {
+		m.events.WithLabelValues(outcome)
+	}
+	for _, r := range []string{resultStored, resultFailed, resultPoisoned} {
+		m.batches.WithLabelValues(r)
+	}
+	if reg == nil {
+		return m, nil
+	}
+	var err error
+	if m.events, err = register(reg, m.events); err != nil {
+		return nil, err
+	}
+	if m.batches, err = register(reg, m.batches); err != nil {
+		return nil, err
+	}
+	if m.latency, err = register(reg, m.latency); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// register registers c, or returns the collector already registered under
+// its name (a pipeline restarted in the same process keeps counting).
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing, nil
+			}
+		}
+		return c, err
+	}
+	return c, nil
+}

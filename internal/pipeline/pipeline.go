@@ -1,0 +1,219 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/cenkalti/backoff/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/custodyhq/custody/internal/batchmsg"
+	"github.com/custodyhq/custody/internal/clickhouse"
+	"github.com/custodyhq/custody/internal/event"
+	"github.com/custodyhq/custody/internal/eventlog"
+)
+
+// Appender stores events idempotently by id (eventlog.Log satisfies it).
+// When Append returns nil, every event is durable in the log.
+type Appender interface {
+	Append(ctx context.Context, events []*event.Event) ([]eventlog.Outcome, error)
+}
+
+// Metadata a poisoned message carries besides the original's and
+// Watermill's (middleware.ReasonForPoisonedKey holds the error).
+const (
+	// MetaOriginalUUID is the UUID of the message as it was published.
+	MetaOriginalUUID = "custody-original-uuid"
+	// MetaPoisonedAt is when it was poisoned (RFC 3339, UTC).
+	MetaPoisonedAt = "custody-poisoned-at"
+)
+
+const handlerName = "custody-events-to-log"
+
+// Pipeline moves event batches from the broker into the event log.
+type Pipeline struct {
+	cfg     Config
+	router  *message.Router
+	sub     message.Subscriber
+	app     Appender
+	log     *slog.Logger
+	metrics *metrics
+}
+
+// New builds a pipeline reading cfg.Topic from sub, appending to app, and
+// moving batches it cannot store to cfg.PoisonTopic through pub. Run closes
+// sub; pub stays the caller's to close (after Run returns). A Pipeline runs
+// once.
+func New(cfg Config, sub message.Subscriber, pub message.Publisher, app Appender, log *slog.Logger, registry prometheus.Registerer) (*Pipeline, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.setDefaults()
+	if sub == nil || pub == nil || app == nil || log == nil {
+		return nil, errors.New("pipeline: subscriber, publisher, appender and logger are required")
+	}
+	m, err := newMetrics(registry)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: metrics: %w", err)
+	}
+	log = log.With("component", "pipeline")
+	wlog := watermill.NewSlogLogger(log)
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: cfg.CloseTimeout}, wlog)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: router: %w", err)
+	}
+	sub = newHandoff(sub, cfg.CloseTimeout)
+	p := &Pipeline{cfg: cfg, router: router, sub: sub, app: app, log: log, metrics: m}
+
+	// Outermost first: poison queue, retry, recoverer, correlation id.
+	poison, err := middleware.PoisonQueueWithFilter(&poisonPublisher{pub: pub, p: p}, cfg.PoisonTopic, shouldPoison)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: poison queue: %w", err)
+	}
+	router.AddMiddleware(
+		poison,
+		middleware.Retry{
+			MaxRetries:          cfg.Retry.MaxRetries,
+			InitialInterval:     cfg.Retry.InitialInterval,
+			MaxInterval:         cfg.Retry.MaxInterval,
+			Multiplier:          cfg.Retry.Multiplier,
+			RandomizationFactor: cfg.Retry.Jitter,
+			Logger:              wlog,
+		}.Middleware,
+		middleware.Recoverer,
+		middleware.CorrelationID,
+	)
+	router.AddNoPublisherHandler(handlerName, cfg.Topic, sub, p.handle)
+	return p, nil
+}
+
+// shouldPoison says which final errors move a batch to the poison topic:
+// only those that no retry can cure — a message not in the Custody format,
+// or rows the storage cannot map. Every other failure (ClickHouse down,
+// timeouts, a shutdown) gives the batch back to the broker, which delivers
+// it again after NakDelay, for as long as it takes: nothing accepted is
+// dropped into the poison queue by an outage.
+func shouldPoison(err error) bool {
+	return errors.Is(err, batchmsg.ErrFormat) || errors.Is(err, clickhouse.ErrBadRows)
+}
+
+// handle decodes one batch and appends it. A batch that is not in the
+// Custody format fails permanently (no retries: straight to poison); an
+// append error is retried. The append runs to completion (or
+// HandlerTimeout) even when Run's context ends meanwhile, so a shutdown
+// does not abandon a batch half-way.
+func (p *Pipeline) handle(msg *message.Message) error {
+	start := time.Now()
+	events, err := batchmsg.Decode(msg)
+	if err != nil {
+		return backoff.Permanent(err)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(msg.Context()), p.cfg.HandlerTimeout)
+	defer cancel()
+	outcomes, err := p.app.Append(ctx, events)
+	if err != nil {
+		p.metrics.batches.WithLabelValues(resultFailed).Inc()
+		return fmt.Errorf("append %d events: %w", len(events), err)
+	}
+	var stored, dups int
+	for _, o := range outcomes {
+		if o == eventlog.Duplicate {
+			dups++
+		} else {
+			stored++
+		}
+	}
+	p.metrics.events.WithLabelValues("stored").Add(float64(stored))
+	p.metrics.events.WithLabelValues("duplicate").Add(float64(dups))
+	p.metrics.batches.WithLabelValues(resultStored).Inc()
+	p.metrics.latency.Observe(time.Since(start).Seconds())
+	p.log.Debug("batch appended", "message_uuid", msg.UUID, "correlation_id", middleware.MessageCorrelationID(msg),
+		"stored", stored, "duplicate", dups, "took", time.Since(start))
+	return nil
+}
+
+// Run subscribes and handles batches until ctx ends, then closes the router
+// gracefully: no new batch starts, appends in flight finish (within
+// CloseTimeout) and are acked, batches waiting in retry backoff and
+// messages buffered in the client are given back to the broker (nack), and
+// the subscriber is closed (see handoff). Run returns an error if the
+// router cannot start (e.g. the consumer is missing) or stops on its own
+// before ctx ends.
+func (p *Pipeline) Run(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- p.router.Run(context.WithoutCancel(ctx)) }()
+	// Closing a router that has not finished starting blocks until its
+	// CloseTimeout, so wait for the start even if ctx has already ended.
+	select {
+	case err := <-done:
+		_ = p.sub.Close()
+		if err == nil {
+			err = errors.New("router stopped before it ran")
+		}
+		return fmt.Errorf("pipeline: %w", err)
+	case <-p.router.Running():
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			err = errors.New("router stopped on its own")
+		}
+		return fmt.Errorf("pipeline: %w", err)
+	case <-ctx.Done():
+	}
+	p.log.Info("pipeline stopping: finishing batches in flight")
+	closeErr := p.router.Close()
+	runErr := <-done
+	if err := errors.Join(runErr, closeErr); err != nil {
+		return fmt.Errorf("pipeline: close: %w", err)
+	}
+	p.log.Info("pipeline stopped")
+	return nil
+}
+
+// Running is closed once the pipeline is subscribed and handling batches.
+func (p *Pipeline) Running() <-chan struct{} { return p.router.Running() }
+
+// poisonPublisher publishes a poisoned batch as a new message: the same
+// payload and metadata plus MetaOriginalUUID and MetaPoisonedAt, under a
+// UUID derived from the original's. The broker drops a message whose UUID
+// it saw within its duplicate window, stream-wide, so re-publishing the
+// original UUID would silently lose the batch; deriving it keeps a poison
+// publish that is itself retried from being stored twice.
+type poisonPublisher struct {
+	pub message.Publisher
+	p   *Pipeline
+}
+
+func (pp *poisonPublisher) Publish(topic string, msgs ...*message.Message) error {
+	for _, m := range msgs {
+		id := watermill.NewUUID()
+		if m.UUID != "" {
+			id = m.UUID + ".poison"
+		}
+		c := message.NewMessage(id, m.Payload)
+		c.SetContext(m.Context())
+		for k, v := range m.Metadata {
+			c.Metadata.Set(k, v)
+		}
+		c.Metadata.Set(MetaOriginalUUID, m.UUID)
+		c.Metadata.Set(MetaPoisonedAt, time.Now().UTC().Format(time.RFC3339Nano))
+		if err := pp.pub.Publish(topic, c); err != nil {
+			return err
+		}
+		pp.p.metrics.batches.WithLabelValues(resultPoisoned).Inc()
+		pp.p.log.Error("batch moved to the poison topic", "topic", topic, "message_uuid", m.UUID,
+			"events", m.Metadata.Get(batchmsg.MetaCount), "source", m.Metadata.Get(batchmsg.MetaSource),
+			"correlation_id", middleware.MessageCorrelationID(m), "reason", m.Metadata.Get(middleware.ReasonForPoisonedKey))
+	}
+	return nil
+}
+
+// Close does nothing: the publisher belongs to the caller.
+func (pp *poisonPublisher) Close() error { return nil }
