@@ -32,6 +32,10 @@ type EmbeddedConfig struct {
 // batch of large events still fits in one message.
 const embeddedMaxPayload = 8 << 20
 
+// EmbeddedMaxMessageBytes is the Sink.MaxMessageBytes that fits the
+// embedded server's message limit with room for headers.
+const EmbeddedMaxMessageBytes = 6 << 20
+
 // readyTimeout bounds how long StartEmbedded waits for the server.
 const readyTimeout = 10 * time.Second
 

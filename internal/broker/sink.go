@@ -23,8 +23,11 @@ type Known interface {
 
 // Sink limits.
 const (
-	// MaxEventsPerMessage caps the events of one broker message.
-	MaxEventsPerMessage = 1000
+	// DefaultMaxMessageEvents caps the events of one broker message. Each
+	// message is one append in the pipeline, and bigger appends are much
+	// cheaper per event: raise it (with MaxMessageBytes) where the server
+	// allows larger messages, as the embedded one does.
+	DefaultMaxMessageEvents = 1000
 	// DefaultMaxMessageBytes keeps a message under NATS's default 1 MiB
 	// max_payload with room for headers.
 	DefaultMaxMessageBytes = 768 << 10
@@ -43,6 +46,9 @@ type Sink struct {
 	// MaxMessageBytes caps one message's payload (default
 	// DefaultMaxMessageBytes); a larger batch is split.
 	MaxMessageBytes int
+	// MaxMessageEvents caps one message's events (default
+	// DefaultMaxMessageEvents).
+	MaxMessageEvents int
 	// Logger receives warnings (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -53,12 +59,12 @@ var _ ingest.Sink = (*Sink)(nil)
 // returns only once the broker has stored the message (NewPublisher), and
 // asking log which events it already holds.
 func NewSink(pub message.Publisher, topic string, log Known) *Sink {
-	return &Sink{pub: pub, topic: topic, known: log, Source: "http", MaxMessageBytes: DefaultMaxMessageBytes}
+	return &Sink{pub: pub, topic: topic, known: log, Source: "http", MaxMessageBytes: DefaultMaxMessageBytes, MaxMessageEvents: DefaultMaxMessageEvents}
 }
 
 // Accept implements ingest.Sink. An event whose id the log already holds,
 // or that appears earlier in the same call, is Duplicate and not published.
-// The others are encoded (batchmsg, at most MaxEventsPerMessage events and
+// The others are encoded (batchmsg, at most MaxMessageEvents events and
 // MaxMessageBytes per message, all sharing one correlation id) and
 // published one message at a time; Accept returns their verdicts only when
 // every message is stored in the broker. On any error nothing may be
@@ -146,8 +152,12 @@ func (s *Sink) encode(events []*event.Event) ([]*message.Message, error) {
 		}
 		return split(part[half:])
 	}
-	for i := 0; i < len(events); i += MaxEventsPerMessage {
-		if err := split(events[i:min(i+MaxEventsPerMessage, len(events))]); err != nil {
+	per := s.MaxMessageEvents
+	if per <= 0 {
+		per = DefaultMaxMessageEvents
+	}
+	for i := 0; i < len(events); i += per {
+		if err := split(events[i:min(i+per, len(events))]); err != nil {
 			return nil, err
 		}
 	}
