@@ -214,18 +214,47 @@ func TestServe_HealthIngestAndRestartKeepData(t *testing.T) {
 	}
 }
 
-func TestServe_IngestRefusesAnonymousOutsideDevMode(t *testing.T) {
+func TestServe_IngestNeedsAPublisherTokenOutsideDevMode(t *testing.T) {
 	chtest.RequireLibrary(t)
-	s := start(t, buildBinary(t), t.TempDir())
-	resp, err := http.Post(s.addr+"/v1/events", "application/json", strings.NewReader(collected(uuid.New(), "a@example.com")))
-	if err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	s := start(t, buildBinary(t), dir)
+	send := func(token string) int {
+		req, _ := http.NewRequest(http.MethodPost, s.addr+"/v1/events", strings.NewReader(collected(uuid.New(), "a@example.com")))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("anonymous ingest outside dev mode = %d, want 401", resp.StatusCode)
+	if code := send(""); code != http.StatusUnauthorized {
+		t.Fatalf("no token = %d, want 401", code)
+	}
+	if code := send("cst_not-a-real-token"); code != http.StatusUnauthorized {
+		t.Fatalf("wrong token = %d, want 401", code)
+	}
+	// No tokens configured: an admin and a publisher token were generated
+	// into the data dir (0600), and the log says where, not what.
+	path := filepath.Join(dir, "tokens", "publisher.token")
+	secret, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("generated publisher token: %v", err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("token file mode %v", fi.Mode())
+	}
+	token := strings.TrimSpace(string(secret))
+	if code := send(token); code != http.StatusOK {
+		t.Fatalf("publisher token = %d, want 200", code)
 	}
 	s.stop(t)
+	if !strings.Contains(s.logs.String(), path) || strings.Contains(s.logs.String(), token) {
+		t.Fatal("the log must name the token file and never contain the token")
+	}
 }
 
 func TestServe_SecondServerOnSameDataDirFailsClearly(t *testing.T) {

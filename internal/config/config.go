@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/custodyhq/custody/internal/auth"
 )
 
 // Config is the whole configuration. YAML keys are the snake_case names in
@@ -30,6 +32,14 @@ type Config struct {
 	Taxonomy   TaxonomyConfig   `yaml:"taxonomy"`
 	Broker     BrokerConfig     `yaml:"broker"`
 	Ingest     IngestConfig     `yaml:"ingest"`
+	Auth       AuthConfig       `yaml:"auth"`
+}
+
+// AuthConfig lists the API's bearer tokens, as SHA-256 hashes with roles
+// (`custody token new` makes one). With none configured and dev off, an
+// admin and a publisher token are generated into data_dir/tokens.
+type AuthConfig struct {
+	Tokens []auth.Token `yaml:"tokens"`
 }
 
 // BrokerConfig selects the event transport between ingest and the log.
@@ -230,6 +240,11 @@ func (c Config) Validate() error {
 	}
 	if c.Ingest.MaxEvents < 1 || c.Ingest.MaxEvents > 100_000 {
 		bad("ingest.max_events", "must be 1..100000, got %d", c.Ingest.MaxEvents)
+	}
+	for i, t := range c.Auth.Tokens {
+		if err := t.Validate(); err != nil {
+			bad(fmt.Sprintf("auth.tokens[%d]", i), "%v", err)
+		}
 	}
 	if c.Security.MasterKey == "" && c.Security.MasterKeyFile == "" {
 		bad("security.master_key_file", "is required (or set CUSTODY_MASTER_KEY)")

@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/custodyhq/custody/internal/auth"
 	"github.com/custodyhq/custody/internal/config"
 	"github.com/custodyhq/custody/internal/event"
 	"github.com/custodyhq/custody/internal/ingest"
@@ -103,18 +104,30 @@ func mountAPI(srv *server.Server, cfg config.Config, store *storage.Storage, sin
 		return err
 	}
 	h.KeepRejected(keepRejected{rejected.New(store.Conn, store.Keyring)})
-	if !cfg.Dev {
-		// Token auth (publisher role) guards ingest outside dev mode; until it
-		// is configured nothing is accepted anonymously.
-		srv.Handle("POST /v1/events", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = w.Write([]byte(`{"error":"ingest needs a publisher token and none is configured; for local use start the server with --dev"}` + "\n"))
-		}))
-		return nil
+	authn, err := authenticator(cfg, log)
+	if err != nil {
+		return err
 	}
-	srv.Handle("POST /v1/events", h)
+	srv.Handle("POST /v1/events", authn.Require(h, auth.Publisher))
 	return nil
+}
+
+// authenticator builds the API's token check: the configured tokens, or in
+// their absence (outside dev mode) an admin and a publisher token generated
+// into data_dir/tokens, whose files are logged, never their contents.
+func authenticator(cfg config.Config, log *slog.Logger) (*auth.Authenticator, error) {
+	tokens := cfg.Auth.Tokens
+	if len(tokens) == 0 && !cfg.Dev {
+		var paths []string
+		var err error
+		tokens, paths, err = auth.Bootstrap(filepath.Join(cfg.DataDir, "tokens"))
+		if err != nil {
+			return nil, err
+		}
+		log.Warn("no auth.tokens configured: using generated tokens; send them as Authorization: Bearer <file contents>",
+			"admin_token_file", paths[0], "publisher_token_file", paths[1])
+	}
+	return auth.New(tokens, cfg.Dev)
 }
 
 // keepRejected adapts the rejected-event store to the HTTP handler's port.
