@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
+	"github.com/custodyhq/custody/internal/config"
 	"github.com/custodyhq/custody/internal/eventlog"
 	"github.com/custodyhq/custody/internal/storage"
 )
@@ -22,21 +22,14 @@ func newLog(g *globalFlags) *cobra.Command {
 		Short: "Count the distinct events in the log",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
-			if err != nil {
-				return err
-			}
-			store, err := storage.Open(cmd.Context(), cfg, cfg.Logger(os.Stderr))
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			n, err := store.Events.Count(cmd.Context(), tenant)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), n)
-			return nil
+			return g.withStorage(cmd.Context(), func(_ config.Config, store *storage.Storage) error {
+				n, err := store.Events.Count(cmd.Context(), tenant)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), n)
+				return nil
+			})
 		},
 	}
 	count.Flags().StringVar(&tenant, "tenant", "", "count one tenant only")
@@ -49,47 +42,45 @@ events whose values were crypto-shredded. Exits non-zero if any event is
 visible twice. Prints progress to stderr.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
-			if err != nil {
-				return err
-			}
-			store, err := storage.Open(cmd.Context(), cfg, cfg.Logger(os.Stderr))
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			seen := map[uuid.UUID]bool{}
-			var rows, twice, shredded int
-			var cur eventlog.Cursor
-			for {
-				page, next, err := store.Events.Scan(cmd.Context(), cur, 10_000)
-				if err != nil {
-					return err
-				}
-				if len(page) == 0 {
-					break
-				}
-				for _, r := range page {
-					rows++
-					if seen[r.Event.ID] {
-						twice++
-					}
-					seen[r.Event.ID] = true
-					if r.Shredded {
-						shredded++
-					}
-				}
-				cur = next
-				fmt.Fprintf(cmd.ErrOrStderr(), "\rverified %d events", rows)
-			}
-			fmt.Fprintln(cmd.ErrOrStderr())
-			fmt.Fprintf(cmd.OutOrStdout(), "events %d\ndistinct %d\nvisible_twice %d\nshredded %d\n", rows, len(seen), twice, shredded)
-			if twice > 0 {
-				return fmt.Errorf("%d events are visible more than once", twice)
-			}
-			return nil
+			return g.withStorage(cmd.Context(), func(_ config.Config, store *storage.Storage) error {
+				return verifyLog(cmd, store)
+			})
 		},
 	}
 	cmd.AddCommand(count, verify)
 	return cmd
+}
+
+// verifyLog pages through the whole log and reports what readers see.
+func verifyLog(cmd *cobra.Command, store *storage.Storage) error {
+	seen := map[uuid.UUID]bool{}
+	var rows, twice, shredded int
+	var cur eventlog.Cursor
+	for {
+		page, next, err := store.Events.Scan(cmd.Context(), cur, 10_000)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, r := range page {
+			rows++
+			if seen[r.Event.ID] {
+				twice++
+			}
+			seen[r.Event.ID] = true
+			if r.Shredded {
+				shredded++
+			}
+		}
+		cur = next
+		fmt.Fprintf(cmd.ErrOrStderr(), "\rverified %d events", rows)
+	}
+	fmt.Fprintln(cmd.ErrOrStderr())
+	fmt.Fprintf(cmd.OutOrStdout(), "events %d\ndistinct %d\nvisible_twice %d\nshredded %d\n", rows, len(seen), twice, shredded)
+	if twice > 0 {
+		return fmt.Errorf("%d events are visible more than once", twice)
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/custodyhq/custody/internal/config"
+	"github.com/custodyhq/custody/internal/storage"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -44,6 +45,24 @@ func (g *globalFlags) load() (config.Config, error) {
 		env = append(env, "CUSTODY_DEV=true")
 	}
 	return config.Load(g.configPath, env)
+}
+
+// withStorage loads the configuration, opens storage (applying pending
+// migrations), runs f and closes storage, returning f's error first.
+func (g *globalFlags) withStorage(ctx context.Context, f func(config.Config, *storage.Storage) error) error {
+	cfg, err := g.load()
+	if err != nil {
+		return err
+	}
+	s, err := storage.Open(ctx, cfg, cfg.Logger(os.Stderr))
+	if err != nil {
+		return err
+	}
+	err = f(cfg, s)
+	if cerr := s.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func newRoot() *cobra.Command {

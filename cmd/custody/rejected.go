@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
+	"github.com/custodyhq/custody/internal/config"
 	"github.com/custodyhq/custody/internal/event"
 	"github.com/custodyhq/custody/internal/ingest"
 	"github.com/custodyhq/custody/internal/node"
@@ -266,19 +266,9 @@ answer, not a failure.`,
 
 // withRejected opens storage, runs f with the rejected store, and closes.
 func withRejected(cmd *cobra.Command, g *globalFlags, f func(*storage.Storage, *rejected.Store) error) error {
-	cfg, err := g.load()
-	if err != nil {
-		return err
-	}
-	s, err := storage.Open(cmd.Context(), cfg, cfg.Logger(os.Stderr))
-	if err != nil {
-		return err
-	}
-	err = f(s, rejected.New(s.Conn, s.Keyring))
-	if cerr := s.Close(); cerr != nil && err == nil {
-		err = cerr
-	}
-	return err
+	return g.withStorage(cmd.Context(), func(_ config.Config, s *storage.Storage) error {
+		return f(s, rejected.New(s.Conn, s.Keyring))
+	})
 }
 
 // pendingIDs pages through every rejection --all selects: not replayed,
