@@ -8,15 +8,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-small}
 case "$size" in
-small) events=50000 ;;
-large) events=1000000 ;;
+small) events=50000 append_iterations=3 ;;
+large) events=1000000 append_iterations=1 ;;
 *) echo "bench: size must be small or large" >&2; exit 2 ;;
 esac
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
 echo "bench: size $size ($events events), $(nproc) cores, $(go version | cut -d' ' -f3)" >&2
-CUSTODY_BENCH_EVENTS=$events go test -run '^$' -bench 'BenchmarkAppend$' -benchtime 1x -count 1 ./internal/eventlog/ | tee "$out" >&2
+CUSTODY_BENCH_EVENTS=$events go test -run '^$' -bench 'BenchmarkAppend$' -benchtime ${append_iterations}x -count 1 ./internal/eventlog/ | tee "$out" >&2
 ingest_events=$((events < 100000 ? 100000 : events))
 CUSTODY_BENCH_EVENTS=$ingest_events go test -run '^$' -bench 'BenchmarkIngestHTTP$' -benchtime 1x -count 1 ./test/e2e/ | tee -a "$out" >&2
 
