@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/custodyhq/custody/internal/eventlog/logtest"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -18,10 +19,7 @@ import (
 	"github.com/custodyhq/custody/internal/clickhouse/chtest"
 	"github.com/custodyhq/custody/internal/event"
 	"github.com/custodyhq/custody/internal/eventlog"
-	"github.com/custodyhq/custody/internal/identity"
 	"github.com/custodyhq/custody/internal/ingest"
-	"github.com/custodyhq/custody/internal/keyring"
-	"github.com/custodyhq/custody/internal/migrate"
 	"github.com/custodyhq/custody/internal/taxonomy"
 	"github.com/custodyhq/custody/schema"
 )
@@ -32,33 +30,7 @@ var now = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 // newEventLog opens chDB on a fresh directory, migrates it and builds the
 // event log with fresh secrets.
 func newEventLog(t *testing.T) *eventlog.Log {
-	t.Helper()
-	conn := chtest.Embedded(t)
-	ctx := context.Background()
-	m, err := migrate.New(conn, schema.ClickHouse(), migrate.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Up(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	secret, err := keyring.GenerateSecret()
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher, err := identity.NewHasher(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	master, _, err := keyring.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := keyring.New(eventlog.NewKeyStore(conn), master)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return eventlog.New(conn, hasher, keys)
+	return logtest.Open(t, chtest.Embedded(t)).Log
 }
 
 // newHandler builds the handler with the real taxonomy and a fresh metrics

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/custodyhq/custody/internal/eventlog/logtest"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -24,10 +25,7 @@ import (
 	"github.com/custodyhq/custody/internal/event"
 	"github.com/custodyhq/custody/internal/eventlog"
 	"github.com/custodyhq/custody/internal/identity"
-	"github.com/custodyhq/custody/internal/keyring"
-	"github.com/custodyhq/custody/internal/migrate"
 	"github.com/custodyhq/custody/internal/pipeline"
-	"github.com/custodyhq/custody/schema"
 )
 
 // env is a real embedded NATS JetStream server with the stream and the
@@ -89,35 +87,9 @@ func newEnv(t *testing.T) *env {
 	return &env{t: t, server: srv, cfg: cfg, pub: pub, log: l, registry: prometheus.NewRegistry(), js: js}
 }
 
-// newLog migrates conn and builds a Log with fresh secrets (as the event
-// log's own tests do).
+// newLog migrates conn and builds the event log with fresh secrets.
 func newLog(t testing.TB, conn clickhouse.Conn) *eventlog.Log {
-	t.Helper()
-	ctx := context.Background()
-	m, err := migrate.New(conn, schema.ClickHouse(), migrate.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Up(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	secret, err := keyring.GenerateSecret()
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher, err := identity.NewHasher(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	master, _, err := keyring.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := keyring.New(eventlog.NewKeyStore(conn), master)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return eventlog.New(conn, hasher, keys)
+	return logtest.Open(t, conn).Log
 }
 
 // pipelineConfig retries quickly so that tests do not wait on backoff.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/custodyhq/custody/internal/eventlog/logtest"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -23,8 +24,6 @@ import (
 	"github.com/custodyhq/custody/internal/eventlog"
 	"github.com/custodyhq/custody/internal/identity"
 	"github.com/custodyhq/custody/internal/ingest"
-	"github.com/custodyhq/custody/internal/keyring"
-	"github.com/custodyhq/custody/internal/migrate"
 	"github.com/custodyhq/custody/internal/taxonomy"
 	"github.com/custodyhq/custody/schema"
 )
@@ -41,32 +40,8 @@ type env struct {
 }
 
 func newEnv(t *testing.T, conn clickhouse.Conn) env {
-	t.Helper()
-	ctx := context.Background()
-	m, err := migrate.New(conn, schema.ClickHouse(), migrate.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Up(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	secret, err := keyring.GenerateSecret()
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher, err := identity.NewHasher(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	master, _, err := keyring.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := keyring.New(eventlog.NewKeyStore(conn), master)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return env{conn: conn, log: eventlog.New(conn, hasher, keys), store: New(conn, keys)}
+	e := logtest.Open(t, conn)
+	return env{conn: conn, log: e.Log, store: New(conn, e.Keys)}
 }
 
 func baseTaxonomy(t *testing.T) *taxonomy.Taxonomy {
