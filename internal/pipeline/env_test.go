@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/custodyhq/custody/internal/eventlog/logtest"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -24,6 +23,7 @@ import (
 	"github.com/custodyhq/custody/internal/clickhouse/chtest"
 	"github.com/custodyhq/custody/internal/event"
 	"github.com/custodyhq/custody/internal/eventlog"
+	"github.com/custodyhq/custody/internal/eventlog/logtest"
 	"github.com/custodyhq/custody/internal/identity"
 	"github.com/custodyhq/custody/internal/pipeline"
 )
