@@ -123,16 +123,33 @@ func (c Config) engine(name string, args ...string) string {
 }
 
 func render(name, text string, cfg Config) ([]string, error) {
-	onCluster := cfg.onCluster()
-	engine := func(name string, args ...string) string { return cfg.engine(name, args...) }
-	tmpl, err := template.New(name).Option("missingkey=error").
-		Funcs(template.FuncMap{"engine": engine}).Parse(text)
+	stmts, err := cfg.Render(name, text, nil)
 	if err != nil {
 		return nil, fmt.Errorf("migration %s: %w", name, err)
 	}
+	return stmts, nil
+}
+
+// Render renders DDL written like a migration — {{.OnCluster}} and
+// {{engine "…"}} — into statements, so that DDL created at run time
+// (projection tables) follows the same single-node or cluster settings as
+// the migrations. vars adds template fields beside OnCluster; they must be
+// names chosen by the code, never user input.
+func (c Config) Render(name, text string, vars map[string]string) ([]string, error) {
+	c.setDefaults()
+	engine := func(name string, args ...string) string { return c.engine(name, args...) }
+	tmpl, err := template.New(name).Option("missingkey=error").
+		Funcs(template.FuncMap{"engine": engine}).Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	data := map[string]string{"OnCluster": c.onCluster()}
+	for k, v := range vars {
+		data[k] = v
+	}
 	var b strings.Builder
-	if err := tmpl.Execute(&b, struct{ OnCluster string }{onCluster}); err != nil {
-		return nil, fmt.Errorf("migration %s: %w", name, err)
+	if err := tmpl.Execute(&b, data); err != nil {
+		return nil, err
 	}
 	return splitStatements(b.String()), nil
 }

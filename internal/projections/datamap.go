@@ -95,6 +95,10 @@ func (p *Projector) DataMap(tenant string, w Window) []DataMapRow {
 	return out
 }
 
+// CompareDataMapRows orders data map rows as DataMap returns them: by every
+// field but People, in declaration order.
+func CompareDataMapRows(a, b DataMapRow) int { return compareRows(a, b) }
+
 func compareRows(a, b DataMapRow) int {
 	return cmp.Or(cmp.Compare(a.Flow, b.Flow), cmp.Compare(a.Category, b.Category), cmp.Compare(a.SourceKind, b.SourceKind),
 		cmp.Compare(a.Purpose, b.Purpose), cmp.Compare(a.RecipientKind, b.RecipientKind),

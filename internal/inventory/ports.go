@@ -1,0 +1,70 @@
+package inventory
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/custodyhq/custody/internal/event"
+	"github.com/custodyhq/custody/internal/identity"
+	"github.com/custodyhq/custody/internal/projections"
+)
+
+// Errors callers branch on.
+var (
+	// ErrNotFound: no event names the identifier (in that tenant).
+	ErrNotFound = errors.New("no such person")
+	// ErrTooLarge: the person has more identifiers than Config allows;
+	// usually a shared identifier (a family tablet's device id) joining
+	// many people.
+	ErrTooLarge = errors.New("person too large")
+)
+
+// Events reads the event log.
+type Events interface {
+	// ByHashes returns every event of tenant that carries any of hashes,
+	// each once, in time order, with element values decrypted where their
+	// data key still exists (Recorded.Shredded otherwise).
+	ByHashes(ctx context.Context, tenant string, hashes []string) ([]event.Recorded, error)
+}
+
+// Edge says that identifier From shares an event with identifier To.
+type Edge struct {
+	From string // identifier hash
+	To   identity.Ref
+}
+
+// IdentityGraph reads the stored identity links.
+type IdentityGraph interface {
+	// Neighbours returns the edges from any of hashes, in any order, each
+	// (From, To) at most once. An identifier named by any event other than
+	// request.* has at least an edge to itself or to its event's hub, so a
+	// hash without edges is unknown.
+	Neighbours(ctx context.Context, tenant string, hashes []string) ([]Edge, error)
+	// Links returns tenant's identifier links, each unordered pair once.
+	Links(ctx context.Context, tenant string) ([][2]string, error)
+}
+
+// FactGroup is one combination of the data map's facts in a window: a flow
+// and what it names, with the subject keys (identifier hashes) of the events
+// behind it. Rows are a set: duplicates of an event never change a group.
+type FactGroup struct {
+	Flow          projections.Flow
+	Category      string
+	SourceKind    string
+	Purpose       string
+	RecipientName string
+	RecipientKind string
+	RecipientRole string
+	Disclosure    string
+	Subjects      []string
+	Events        uint64
+	First, Last   time.Time
+}
+
+// Facts reads the stored data map facts.
+type Facts interface {
+	// Facts returns tenant's fact groups with an event time inside w,
+	// sorted by every field but the counts.
+	Facts(ctx context.Context, tenant string, w projections.Window) ([]FactGroup, error)
+}

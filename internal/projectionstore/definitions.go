@@ -1,0 +1,118 @@
+package projectionstore
+
+// The stored projections. Each is a table fed by a materialized view over
+// the event log, so it is updated by the very INSERT that stores an event —
+// it can never lag behind the log or miss an event the log kept — and can
+// be rebuilt by running the same fold over the stored log.
+//
+// A definition has a version; its tables are named <name>_v<version>, so a
+// new version is built beside the old one and replaces it only once it is
+// complete. Templates are rendered by migrate.Config.Render ({{.OnCluster}},
+// {{engine}}) with {{.Table}} and, for folds, {{.Source}}: a table or a
+// subquery with the columns of events. None of them ever sees user input.
+
+// definition is one stored projection.
+type definition struct {
+	// Name is the projection's stable name (status, rebuild arguments).
+	Name string
+	// Version changes whenever Table or Fold changes what is stored.
+	Version int
+	// Table creates the projection table {{.Table}}.
+	Table string
+	// Fold is the SELECT that turns events from {{.Source}} into rows of
+	// the table. It must be a function of the set of events: duplicates of
+	// an event may yield duplicate rows, never different ones, and readers
+	// treat rows as a set.
+	Fold string
+}
+
+// definitions lists the stored projections, in build order.
+func definitions() []definition {
+	return []definition{identityEdges, dataMapFacts}
+}
+
+// identityEdges links each identifier of an event to the event's subject
+// key (its smallest identifier hash), both ways, so that a breadth-first walk
+// from any identifier finds the whole person: a person is a connected
+// component of identifiers appearing together (subject.linked included).
+// Every identifier also gets an edge from the hub to itself, which carries
+// its kind and namespace. request.* events are left out: a requester's
+// claimed identifiers are not proof that they are one person.
+var identityEdges = definition{
+	Name:    "identity_edges",
+	Version: 1,
+	Table: `CREATE TABLE IF NOT EXISTS {{.Table}}{{.OnCluster}}
+(
+    tenant        LowCardinality(String),
+    from_hash     String,
+    to_hash       String,
+    to_kind       LowCardinality(String),
+    to_namespace  String,
+    recorded_at   DateTime64(3, 'UTC') COMMENT 'latest event proving the edge; the version column'
+)
+ENGINE = {{engine "ReplacingMergeTree" "recorded_at"}}
+ORDER BY (tenant, from_hash, to_hash)`,
+	Fold: `SELECT tenant, e.1 AS from_hash, e.2 AS to_hash, e.3 AS to_kind, e.4 AS to_namespace, recorded_at
+FROM {{.Source}}
+ARRAY JOIN arrayConcat(
+    arrayMap((h, k, n) -> (subject_key, h, k, n), identifier_hashes, identifier_kinds, identifier_namespaces),
+    arrayMap((h) -> (h, subject_key,
+                     identifier_kinds[indexOf(identifier_hashes, subject_key)],
+                     identifier_namespaces[indexOf(identifier_hashes, subject_key)]),
+             arrayFilter(h -> h != subject_key, identifier_hashes))) AS e
+WHERE NOT startsWith(type, 'request.')`,
+}
+
+// dataMapFacts is one row per (event, category mentioned, purpose): what
+// came in from which kind of source, what went out to which recipient, in
+// which role and as which disclosure type. It holds subject keys, not
+// people: people are resolved when the data map is read, so a later
+// identity link changes counts without rewriting facts.
+//
+// The flows follow projections.DataMap: data.collected elements (source =
+// origin kind), data.processed outputs (source kind "inferred"),
+// data.shared elements (recipient fields). An event without purposes
+// yields one row with an empty purpose.
+var dataMapFacts = definition{
+	Name:    "datamap_facts",
+	Version: 1,
+	Table: `CREATE TABLE IF NOT EXISTS {{.Table}}{{.OnCluster}}
+(
+    tenant          LowCardinality(String),
+    occurred_at     DateTime64(3, 'UTC'),
+    recorded_at     DateTime64(3, 'UTC'),
+    event_id        UUID,
+    subject_key     String,
+    flow            LowCardinality(String),
+    category        LowCardinality(String),
+    source_kind     LowCardinality(String),
+    purpose         LowCardinality(String),
+    recipient_name  String,
+    recipient_kind  LowCardinality(String),
+    recipient_role  LowCardinality(String),
+    disclosure      LowCardinality(String)
+)
+ENGINE = {{engine "ReplacingMergeTree"}}
+PARTITION BY toYYYYMM(occurred_at)
+ORDER BY (tenant, flow, category, source_kind, purpose, recipient_kind, recipient_role, disclosure,
+          recipient_name, occurred_at, event_id)`,
+	Fold: `SELECT tenant, occurred_at, recorded_at, event_id, subject_key,
+       f.1 AS flow, f.2 AS category, f.3 AS source_kind, purpose,
+       f.4 AS recipient_name, f.5 AS recipient_kind, f.6 AS recipient_role, f.7 AS disclosure
+FROM {{.Source}}
+ARRAY JOIN
+    multiIf(
+        type = 'data.collected',
+            arrayMap(x -> ('collected', JSONExtractString(x, 'category'), JSONExtractString(data, 'origin', 'kind'), '', '', '', ''),
+                     JSONExtractArrayRaw(data, 'elements')),
+        type = 'data.processed',
+            arrayMap(x -> ('collected', JSONExtractString(x, 'category'), 'inferred', '', '', '', ''),
+                     JSONExtractArrayRaw(data, 'outputs')),
+            arrayMap(x -> ('disclosed', JSONExtractString(x, 'category'), '',
+                           JSONExtractString(data, 'recipient', 'name'), JSONExtractString(data, 'recipient', 'kind'),
+                           JSONExtractString(data, 'recipient', 'role'), JSONExtractString(data, 'disclosure')),
+                     JSONExtractArrayRaw(data, 'elements'))) AS f
+ARRAY JOIN
+    if(empty(JSONExtract(data, 'purposes', 'Array(String)')), [''], JSONExtract(data, 'purposes', 'Array(String)')) AS purpose
+WHERE type IN ('data.collected', 'data.processed', 'data.shared')`,
+}
