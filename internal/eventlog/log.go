@@ -350,6 +350,18 @@ func (l *Log) ByHashes(ctx context.Context, tenant string, hashes []string) ([]e
 	return l.records(ctx, rows)
 }
 
+// ByPerson returns, in time order, every event of one whole person: hashes
+// must be all of their identifiers (as the identity walk finds them), or
+// events are missed. It is faster than ByHashes, which finds events by any
+// one identifier.
+func (l *Log) ByPerson(ctx context.Context, tenant string, hashes []string) ([]event.Recorded, error) {
+	var rows []row
+	if err := l.conn.Select(ctx, &rows, queryByPerson, clickhouse.Params{"tenant": tenant, "hashes": hashes}); err != nil {
+		return nil, fmt.Errorf("read person's events: %w", err)
+	}
+	return l.records(ctx, rows)
+}
+
 // Cursor is a position in the log's recorded order; the zero Cursor is the
 // start.
 type Cursor struct {

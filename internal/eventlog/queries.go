@@ -33,6 +33,16 @@ WHERE tenant = {tenant:String}
 ORDER BY occurred_at, event_id
 LIMIT 1 BY event_id`
 
+	// queryByPerson reads a whole person's events by their subject keys: an
+	// event's subject key is its smallest identifier hash, so when hashes
+	// are all of a person's identifiers every event of theirs has its key
+	// among them, and only theirs do. It reads the log by primary key alone.
+	queryByPerson = `SELECT ` + eventColumns + `
+FROM events FINAL
+WHERE tenant = {tenant:String} AND subject_key IN (SELECT arrayJoin({hashes:Array(String)}))
+ORDER BY occurred_at, event_id
+LIMIT 1 BY event_id`
+
 	// queryScan pages through the whole log in recorded order, for replay.
 	queryScan = `SELECT ` + eventColumns + `
 FROM events FINAL

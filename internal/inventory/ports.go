@@ -22,10 +22,11 @@ var (
 
 // Events reads the event log.
 type Events interface {
-	// ByHashes returns every event of tenant that carries any of hashes,
-	// each once, in time order, with element values decrypted where their
-	// data key still exists (Recorded.Shredded otherwise).
-	ByHashes(ctx context.Context, tenant string, hashes []string) ([]event.Recorded, error)
+	// ByPerson returns every event of tenant about the person whose
+	// identifiers are exactly hashes (all of them: the identity walk's
+	// result), each once, in time order, with element values decrypted where
+	// their data key still exists (Recorded.Shredded otherwise).
+	ByPerson(ctx context.Context, tenant string, hashes []string) ([]event.Recorded, error)
 }
 
 // Edge says that identifier From shares an event with identifier To.

@@ -115,7 +115,7 @@ func (s *Service) load(ctx context.Context, tenant string, id identity.Identifie
 	if err != nil {
 		return loaded{}, err
 	}
-	events, err := s.events.ByHashes(ctx, tenant, hashes)
+	events, err := s.events.ByPerson(ctx, tenant, hashes)
 	if err != nil {
 		return loaded{}, fmt.Errorf("read person's events: %w", err)
 	}

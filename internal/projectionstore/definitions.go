@@ -99,20 +99,21 @@ ORDER BY (tenant, flow, category, source_kind, purpose, recipient_kind, recipien
 	Fold: `SELECT tenant, occurred_at, recorded_at, event_id, subject_key,
        f.1 AS flow, f.2 AS category, f.3 AS source_kind, purpose,
        f.4 AS recipient_name, f.5 AS recipient_kind, f.6 AS recipient_role, f.7 AS disclosure
-FROM {{.Source}}
+FROM (
+    SELECT tenant, occurred_at, recorded_at, event_id, subject_key, type,
+           arrayMap(x -> JSONExtractString(x, 'category'),
+                    JSONExtractArrayRaw(data, if(type = 'data.processed', 'outputs', 'elements'))) AS categories,
+           if(type = 'data.collected', JSONExtractString(data, 'origin', 'kind'), '') AS origin_kind,
+           if(type = 'data.shared', JSONExtract(data, 'recipient', 'Tuple(name String, kind String, role String)'),
+              ('', '', '')) AS recipient,
+           if(type = 'data.shared', JSONExtractString(data, 'disclosure'), '') AS disclosure_type,
+           JSONExtract(data, 'purposes', 'Array(String)') AS purposes
+    FROM {{.Source}}
+    WHERE type IN ('data.collected', 'data.processed', 'data.shared'))
 ARRAY JOIN
-    multiIf(
-        type = 'data.collected',
-            arrayMap(x -> ('collected', JSONExtractString(x, 'category'), JSONExtractString(data, 'origin', 'kind'), '', '', '', ''),
-                     JSONExtractArrayRaw(data, 'elements')),
-        type = 'data.processed',
-            arrayMap(x -> ('collected', JSONExtractString(x, 'category'), 'inferred', '', '', '', ''),
-                     JSONExtractArrayRaw(data, 'outputs')),
-            arrayMap(x -> ('disclosed', JSONExtractString(x, 'category'), '',
-                           JSONExtractString(data, 'recipient', 'name'), JSONExtractString(data, 'recipient', 'kind'),
-                           JSONExtractString(data, 'recipient', 'role'), JSONExtractString(data, 'disclosure')),
-                     JSONExtractArrayRaw(data, 'elements'))) AS f
-ARRAY JOIN
-    if(empty(JSONExtract(data, 'purposes', 'Array(String)')), [''], JSONExtract(data, 'purposes', 'Array(String)')) AS purpose
-WHERE type IN ('data.collected', 'data.processed', 'data.shared')`,
+    arrayMap(c -> multiIf(
+        type = 'data.collected', ('collected', c, origin_kind, '', '', '', ''),
+        type = 'data.processed', ('collected', c, 'inferred', '', '', '', ''),
+        ('disclosed', c, '', recipient.1, recipient.2, recipient.3, disclosure_type)), categories) AS f
+ARRAY JOIN if(empty(purposes), [''], purposes) AS purpose`,
 }

@@ -30,9 +30,10 @@ type env struct {
 	inv   *inventory.Service
 }
 
-func open(t *testing.T) env {
+func open(t testing.TB) env {
 	t.Helper()
-	e := logtest.Open(t, chtest.Embedded(t))
+	chtest.RequireLibrary(t)
+	e := logtest.Open(t, chtest.EmbeddedAt(t, t.TempDir()))
 	store, err := projectionstore.New(e.Conn, projectionstore.Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -14,17 +14,21 @@ import (
 	"github.com/custodyhq/custody/internal/config"
 	"github.com/custodyhq/custody/internal/eventlog"
 	"github.com/custodyhq/custody/internal/identity"
+	"github.com/custodyhq/custody/internal/inventory"
 	"github.com/custodyhq/custody/internal/keyring"
 	"github.com/custodyhq/custody/internal/migrate"
+	"github.com/custodyhq/custody/internal/projectionstore"
 	"github.com/custodyhq/custody/schema"
 )
 
 // Storage is the opened storage of one process.
 type Storage struct {
-	Conn    clickhouse.Conn
-	Events  *eventlog.Log
-	Keyring *keyring.Keyring
-	Hasher  *identity.Hasher
+	Conn        clickhouse.Conn
+	Events      *eventlog.Log
+	Keyring     *keyring.Keyring
+	Hasher      *identity.Hasher
+	Projections *projectionstore.Store
+	Inventory   *inventory.Service
 }
 
 // OpenConn opens the configured ClickHouse transport.
@@ -53,10 +57,16 @@ func OpenConn(ctx context.Context, cfg config.Config) (clickhouse.Conn, error) {
 // Migrator returns the schema migrator for conn in the configured cluster
 // mode.
 func Migrator(conn clickhouse.Conn, cfg config.Config, log *slog.Logger) (*migrate.Migrator, error) {
+	return migrate.New(conn, schema.ClickHouse(), ddlConfig(cfg), log)
+}
+
+// ddlConfig is the cluster mode of every DDL statement: migrations and
+// projection tables alike.
+func ddlConfig(cfg config.Config) migrate.Config {
 	cl := cfg.ClickHouse.Cluster
-	return migrate.New(conn, schema.ClickHouse(), migrate.Config{
+	return migrate.Config{
 		Cluster: cl.Name, Replicated: cl.Replicated, ReplicaPath: cl.ReplicaPath, ReplicaName: cl.ReplicaName,
-	}, log)
+	}
 }
 
 // Open opens the transport, applies pending migrations, loads the secrets
@@ -85,7 +95,23 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Storage, e
 		_ = conn.Close()
 		return nil, err
 	}
-	return &Storage{Conn: conn, Events: eventlog.New(conn, hasher, keys), Keyring: keys, Hasher: hasher}, nil
+	events := eventlog.New(conn, hasher, keys)
+	proj, err := projectionstore.New(conn, projectionstore.Config{DDL: ddlConfig(cfg)})
+	if err == nil {
+		err = proj.Ensure(ctx, func(name string, done, total uint64) {
+			log.InfoContext(ctx, "building projection", "projection", name, "events_done", done, "events_total", total)
+		})
+	}
+	if err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("projections: %w", err)
+	}
+	inv, err := inventory.New(events, proj, proj, hasher, inventory.Config{})
+	if err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	return &Storage{Conn: conn, Events: events, Keyring: keys, Hasher: hasher, Projections: proj, Inventory: inv}, nil
 }
 
 // Close releases the connection (for chDB, flushes and stops the engine).
