@@ -25,7 +25,7 @@ const (
 	exchange     = `EXCHANGE TABLES {{.Table}} AND {{.Next}}{{.OnCluster}}`
 	insertFolded = `INSERT INTO {{.Table}} {{.Fold}}`
 
-	queryTableHead = `SELECT count() AS n, max(recorded_at) AS at FROM {{.Table}}`
+	queryTableHead  = `SELECT count() AS n, max(recorded_at) AS at FROM {{.Table}}`
 	queryViewExists = `SELECT count() AS n FROM system.tables
 WHERE database = currentDatabase() AND name = {name:String}`
 
