@@ -34,6 +34,10 @@ func (w *walker) data(f fields, t Type) Data {
 		w.fail("data", "`data` is required for "+quote(string(t))+" events")
 		return nil
 	}
+	if t == TypeAccessRecorded {
+		w.fail("type", "`access.recorded` events are written by Custody's audit trail only and are never decoded from input")
+		return nil
+	}
 	known := dataFields[t]
 	if t.Internal() {
 		known = requestFields

@@ -23,6 +23,9 @@ func NewData(t Type) (Data, error) {
 	case TypeSubjectLinked:
 		return &Linked{}, nil
 	}
+	if t == TypeAccessRecorded {
+		return &Access{}, nil
+	}
 	if t.Internal() && t.Known() {
 		return &Request{}, nil
 	}

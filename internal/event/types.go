@@ -37,6 +37,10 @@ const (
 	TypeRequestCompleted Type = "request.completed" // answered
 	TypeRequestDenied    Type = "request.denied"    // denied (basis)
 	TypeRequestAppealed  Type = "request.appealed"  // the consumer appealed a decision
+
+	// TypeAccessRecorded is Custody's own processing: a user of Custody
+	// read a person's record, report or lineage (data: Access).
+	TypeAccessRecorded Type = "access.recorded"
 )
 
 // ExternalTypes returns the types services may send, in a stable order.
@@ -44,13 +48,20 @@ func ExternalTypes() []Type {
 	return []Type{TypeCollected, TypeShared, TypeProcessed, TypeTransferred, TypeCorrected, TypeErased, TypeConsentChanged, TypeSubjectLinked}
 }
 
-// InternalTypes returns the request.* types Custody writes itself.
+// InternalTypes returns the request.* and access.* types Custody writes
+// itself.
 func InternalTypes() []Type {
-	return []Type{TypeRequestOpened, TypeRequestConfirmed, TypeRequestVerified, TypeRequestExtended, TypeRequestCompleted, TypeRequestDenied, TypeRequestAppealed}
+	return []Type{TypeRequestOpened, TypeRequestConfirmed, TypeRequestVerified, TypeRequestExtended, TypeRequestCompleted,
+		TypeRequestDenied, TypeRequestAppealed, TypeAccessRecorded}
 }
 
-// Internal reports whether t is written by Custody itself (request.*).
-func (t Type) Internal() bool { return strings.HasPrefix(string(t), "request.") }
+// Internal reports whether t is written by Custody itself (request.*,
+// access.*). Projections and lineage ignore internal events: a requester's
+// claimed identifiers, or the identifier a privacy analyst looked up, are
+// not proof that identifiers belong together.
+func (t Type) Internal() bool {
+	return strings.HasPrefix(string(t), "request.") || strings.HasPrefix(string(t), "access.")
+}
 
 // Known reports whether t is one of the external or internal types.
 func (t Type) Known() bool {

@@ -362,6 +362,37 @@ func (l *Log) ByPerson(ctx context.Context, tenant string, hashes []string) ([]e
 	return l.records(ctx, rows)
 }
 
+// ByPersonOfType is ByPerson for events of the given types only. With
+// hashes that are not a whole person it returns the events whose subject
+// key is among them: those that name one of them as their smallest
+// identifier (all of an audit entry's, which names one identifier).
+func (l *Log) ByPersonOfType(ctx context.Context, tenant string, hashes []string, types ...event.Type) ([]event.Recorded, error) {
+	ts := make([]string, len(types))
+	for i, t := range types {
+		ts[i] = string(t)
+	}
+	var rows []row
+	if err := l.conn.Select(ctx, &rows, queryByPersonTypes, clickhouse.Params{"tenant": tenant, "hashes": hashes, "types": ts}); err != nil {
+		return nil, fmt.Errorf("read person's events: %w", err)
+	}
+	return l.records(ctx, rows)
+}
+
+// OfTypes returns every event of tenant of the given types, in time order.
+// It is meant for Custody's own, rare events (rights requests): it reads
+// the tenant's whole part of the log.
+func (l *Log) OfTypes(ctx context.Context, tenant string, types ...event.Type) ([]event.Recorded, error) {
+	ts := make([]string, len(types))
+	for i, t := range types {
+		ts[i] = string(t)
+	}
+	var rows []row
+	if err := l.conn.Select(ctx, &rows, queryOfTypes, clickhouse.Params{"tenant": tenant, "types": ts}); err != nil {
+		return nil, fmt.Errorf("read events by type: %w", err)
+	}
+	return l.records(ctx, rows)
+}
+
 // Cursor is a position in the log's recorded order; the zero Cursor is the
 // start.
 type Cursor struct {

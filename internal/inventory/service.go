@@ -104,12 +104,16 @@ type loaded struct {
 }
 
 func (s *Service) load(ctx context.Context, tenant string, id identity.Identifier) (loaded, error) {
-	if tenant == "" {
-		tenant = event.DefaultTenant
-	}
 	ref, err := s.hasher.Ref(id)
 	if err != nil {
 		return loaded{}, fmt.Errorf("identifier: %w", err)
+	}
+	return s.loadRef(ctx, tenant, ref)
+}
+
+func (s *Service) loadRef(ctx context.Context, tenant string, ref identity.Ref) (loaded, error) {
+	if tenant == "" {
+		tenant = event.DefaultTenant
 	}
 	hashes, err := s.identifiers(ctx, tenant, ref)
 	if err != nil {
@@ -144,8 +148,9 @@ type Subject struct {
 	// Merges lists, in event-time order, the events that joined identifiers
 	// already known as separate people into this one.
 	Merges []projections.Merge
-	// Events are the person's events inside the window, request.* events
-	// included, in time order.
+	// Events are the person's events inside the window, in time order,
+	// request.* events included; reads of their data by Custody's users
+	// (access.recorded) are not: they are the access log (package audit).
 	Events []event.Recorded
 }
 
@@ -155,14 +160,28 @@ func (s *Service) Subject(ctx context.Context, tenant string, id identity.Identi
 	if err != nil {
 		return Subject{}, err
 	}
+	return l.subject(w), nil
+}
+
+// SubjectOf is Subject for an identifier known only by its hash (as the log
+// gives identifiers back).
+func (s *Service) SubjectOf(ctx context.Context, tenant string, ref identity.Ref, w projections.Window) (Subject, error) {
+	l, err := s.loadRef(ctx, tenant, ref)
+	if err != nil {
+		return Subject{}, err
+	}
+	return l.subject(w), nil
+}
+
+func (l loaded) subject(w projections.Window) Subject {
 	rec, _ := l.proj.Record(l.person.Tenant, l.person.ID, w)
 	out := Subject{Person: l.person, Record: rec, Merges: l.proj.Identities().Merges(l.person.Tenant)}
 	for _, e := range l.events {
-		if w.Contains(e.Event.Time) {
+		if w.Contains(e.Event.Time) && e.Event.Type != event.TypeAccessRecorded {
 			out.Events = append(out.Events, e)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // LineageRequest is a lineage question about one of a person's data.

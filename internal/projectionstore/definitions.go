@@ -36,8 +36,9 @@ func definitions() []definition {
 // from any identifier finds the whole person: a person is a connected
 // component of identifiers appearing together (subject.linked included).
 // Every identifier also gets an edge from the hub to itself, which carries
-// its kind and namespace. request.* events are left out: a requester's
-// claimed identifiers are not proof that they are one person.
+// its kind and namespace. Custody's own events (request.*, access.*) are
+// left out: a requester's claimed identifiers, or the identifier an analyst
+// looked up, are not proof that identifiers belong together.
 var identityEdges = definition{
 	Name:    "identity_edges",
 	Version: 1,
@@ -60,7 +61,7 @@ ARRAY JOIN arrayConcat(
                      identifier_kinds[indexOf(identifier_hashes, subject_key)],
                      identifier_namespaces[indexOf(identifier_hashes, subject_key)]),
              arrayFilter(h -> h != subject_key, identifier_hashes))) AS e
-WHERE NOT startsWith(type, 'request.')`,
+WHERE NOT (startsWith(type, 'request.') OR startsWith(type, 'access.'))`,
 }
 
 // dataMapFacts is one row per (event, category mentioned, purpose): what
