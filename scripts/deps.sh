@@ -72,14 +72,30 @@ install_clickhouse_server() {
 	say "clickhouse-server: $(clickhouse-client --version 2>/dev/null | head -1)"
 }
 
+# helm is only needed by the chart tests (deploy/helm): built once from the
+# Go module proxy, pinned, into the cache. `make test` asks for it; `make
+# run` does not.
+HELM_VERSION="v3.22.0"
+helm_dir="${XDG_CACHE_HOME:-$HOME/.cache}/custody/helm-$HELM_VERSION"
+install_helm() {
+	if [ -x "$helm_dir/helm" ]; then
+		say "helm $HELM_VERSION: cached at $helm_dir/helm"
+		return
+	fi
+	say "helm $HELM_VERSION: building from the Go module proxy (about 1.5 min, once)"
+	GOBIN="$helm_dir" GOFLAGS=-mod=mod go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+	say "helm $HELM_VERSION: installed $helm_dir/helm"
+}
+
 case "${1:-all}" in
 chdb) install_chdb ;;
 server) install_clickhouse_server ;;
+helm) install_helm; printf '%s\n' "$helm_dir/helm" ;;
 all)
 	say "Go modules"
 	go mod download
 	install_chdb
 	install_clickhouse_server
 	;;
-*) say "usage: deps.sh [all|chdb|server]"; exit 2 ;;
+*) say "usage: deps.sh [all|chdb|server|helm]"; exit 2 ;;
 esac

@@ -9,6 +9,8 @@
 #                                        instead of starting Debian's
 #   CUSTODY_TEST_CLICKHOUSE_ADDR         a modern server: run the full product
 #                                        suite on the native transport too
+#   HELM                                 use this helm for the chart tests
+#                                        instead of building the pinned one
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +34,11 @@ if [ -z "${CUSTODY_TEST_CLICKHOUSE_NATIVE_ADDR:-}" ] && command -v clickhouse-se
 fi
 if [ -z "${CUSTODY_TEST_CLICKHOUSE_NATIVE_ADDR:-}" ]; then
 	say "no ClickHouse server: native-transport tests will skip (fail with CI=true)"
+fi
+
+if [ -z "${HELM:-}" ]; then
+	HELM=$(scripts/deps.sh helm)
+	export HELM
 fi
 
 say "gofmt"

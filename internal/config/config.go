@@ -33,6 +33,31 @@ type Config struct {
 	Broker     BrokerConfig     `yaml:"broker"`
 	Ingest     IngestConfig     `yaml:"ingest"`
 	Auth       AuthConfig       `yaml:"auth"`
+	Requests   RequestsConfig   `yaml:"requests"`
+	// Tenants describes each business (brand) for the reports sent to
+	// consumers: its name, privacy contact and retention periods.
+	Tenants map[string]TenantConfig `yaml:"tenants"`
+}
+
+// RequestsConfig sets how rights-request deadlines are counted.
+type RequestsConfig struct {
+	// TimeZone is the business's IANA time zone: deadlines are dates
+	// there. Default UTC.
+	TimeZone string `yaml:"time_zone"`
+	// Holidays (2006-01-02) are not business days, besides weekends.
+	Holidays []string `yaml:"holidays"`
+}
+
+// TenantConfig describes one business for its consumer reports.
+type TenantConfig struct {
+	Name    string `yaml:"name"`    // default: the tenant key
+	Contact string `yaml:"contact"` // how to reach the privacy team
+	// Retention maps a data category or group ("financial") to how long it
+	// is kept, in plain language; Default covers the rest.
+	Retention struct {
+		Default string            `yaml:"default"`
+		Periods map[string]string `yaml:"periods"`
+	} `yaml:"retention"`
 }
 
 // AuthConfig lists the API's bearer tokens, as SHA-256 hashes with roles
@@ -229,6 +254,8 @@ func (c Config) Validate() error {
 		if len(c.Broker.URLs) == 0 {
 			bad("broker.urls", "is required when broker.mode is nats (e.g. nats://nats-1:4222)")
 		}
+	case "kafka":
+		bad("broker.mode", "kafka is not supported yet (the watermill-kafka adapter is not built); use nats")
 	default:
 		bad("broker.mode", "must be embedded, nats or direct, got %q", c.Broker.Mode)
 	}
@@ -244,6 +271,14 @@ func (c Config) Validate() error {
 	for i, t := range c.Auth.Tokens {
 		if err := t.Validate(); err != nil {
 			bad(fmt.Sprintf("auth.tokens[%d]", i), "%v", err)
+		}
+	}
+	if _, err := time.LoadLocation(c.Requests.TimeZone); err != nil {
+		bad("requests.time_zone", "%q is not an IANA time zone (e.g. America/Los_Angeles): %v", c.Requests.TimeZone, err)
+	}
+	for i, h := range c.Requests.Holidays {
+		if _, err := time.Parse(time.DateOnly, h); err != nil {
+			bad(fmt.Sprintf("requests.holidays[%d]", i), "%q is not a date (2006-01-02)", h)
 		}
 	}
 	if c.Security.MasterKey == "" && c.Security.MasterKeyFile == "" {
