@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -145,6 +146,11 @@ func BenchmarkIngestHTTP(b *testing.B) {
 	b.ReportMetric(rate, "events/s")
 	b.ReportMetric(raw, "raw_rows/s")
 	b.ReportMetric(rate/raw, "ratio")
+	// The single node (HTTP, NATS, pipeline, chDB) runs in this process.
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		b.ReportMetric(float64(ru.Maxrss)/1024, "peak_rss_MiB") // Linux reports KiB
+	}
 }
 
 // ndjsonBodies renders n collected events for tenant as NDJSON requests of
