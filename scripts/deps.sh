@@ -87,15 +87,32 @@ install_helm() {
 	say "helm $HELM_VERSION: installed $helm_dir/helm"
 }
 
+# Tools the report tests read their output with (pdftotext) and render it in
+# (headless Chromium): Debian's packages, as root; `make test` asks for them.
+install_test_tools() {
+	if command -v pdftotext >/dev/null && command -v chromium >/dev/null; then
+		return
+	fi
+	if [ "${CUSTODY_SKIP_APT:-}" = 1 ] || [ "$(id -u)" != 0 ]; then
+		say "pdftotext/chromium: not installed (sudo apt-get install poppler-utils chromium); the report render tests will skip (fail with CI=true)"
+		return
+	fi
+	say "installing Debian's poppler-utils and chromium (report render tests)"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	apt-get install -y -qq poppler-utils chromium >/dev/null
+}
+
 case "${1:-all}" in
 chdb) install_chdb ;;
 server) install_clickhouse_server ;;
 helm) install_helm; printf '%s\n' "$helm_dir/helm" ;;
+test-tools) install_test_tools ;;
 all)
 	say "Go modules"
 	go mod download
 	install_chdb
 	install_clickhouse_server
 	;;
-*) say "usage: deps.sh [all|chdb|server|helm]"; exit 2 ;;
+*) say "usage: deps.sh [all|chdb|server|helm|test-tools]"; exit 2 ;;
 esac

@@ -36,6 +36,7 @@ if [ -z "${CUSTODY_TEST_CLICKHOUSE_NATIVE_ADDR:-}" ]; then
 	say "no ClickHouse server: native-transport tests will skip (fail with CI=true)"
 fi
 
+scripts/deps.sh test-tools
 if [ -z "${HELM:-}" ]; then
 	HELM=$(scripts/deps.sh helm)
 	export HELM
