@@ -7,8 +7,9 @@ CONFIG ?=
 BIN := bin/custody
 GO_TEST_FLAGS ?=
 BENCH_SIZE ?= small
+DEMO_FLAGS ?=
 
-.PHONY: help deps build run test bench generate fmt vet clean
+.PHONY: help deps build run demo test bench generate fmt vet clean
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -21,6 +22,9 @@ build: ## Build bin/custody
 
 run: deps build ## Start the single-node server on embedded defaults (data in ./data)
 	$(BIN) serve --data-dir $(DATA_DIR) $(if $(filter 1,$(DEV)),--dev) $(if $(CONFIG),--config $(CONFIG))
+
+demo: build ## Load demo data from the five reference customers into a running `make run` (DEMO_FLAGS="--subjects 200")
+	$(BIN) demo --data-dir $(DATA_DIR) $(if $(CONFIG),--config $(CONFIG)) $(DEMO_FLAGS)
 
 test: deps ## Run every test (CI=true makes missing dependencies fail, not skip)
 	@scripts/test.sh $(GO_TEST_FLAGS)

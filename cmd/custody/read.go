@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -10,10 +12,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/custodyhq/custody/internal/audit"
 	"github.com/custodyhq/custody/internal/config"
 	"github.com/custodyhq/custody/internal/identity"
 	"github.com/custodyhq/custody/internal/inventory"
 	"github.com/custodyhq/custody/internal/lineage"
+	"github.com/custodyhq/custody/internal/node"
 	"github.com/custodyhq/custody/internal/projections"
 	"github.com/custodyhq/custody/internal/storage"
 )
@@ -63,13 +67,13 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 func newSubject(g *globalFlags) *cobra.Command {
-	var tenant, id string
+	var tenant, id, purpose string
 	var win windowFlags
 	cmd := &cobra.Command{
 		Use:   "subject",
 		Short: "Print one person's record (JSON): every identifier linked to the one given, what is held, whom it went to",
-		Example: `  custody subject --identifier email:jane@example.com
-  custody subject --identifier external:crm:C-1009 --tenant inkcartridges --from 2025-11-01`,
+		Example: `  custody subject --identifier email:jane@example.com --purpose "ticket 42"
+  custody subject --identifier external:crm:C-1009 --tenant inkcartridges --from 2025-11-01 --purpose "DSAR req-7"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ident, err := identity.Parse(id)
@@ -80,9 +84,9 @@ func newSubject(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.withStorage(cmd.Context(), func(_ config.Config, st *storage.Storage) error {
+			return g.withServices(cmd.Context(), func(_ config.Config, st *storage.Storage, svc node.Services) error {
 				s, err := st.Inventory.Subject(cmd.Context(), tenant, ident, w)
-				if err != nil {
+				if err := audited(cmd.Context(), svc, tenant, ident, "cli.subject", purpose, err); err != nil {
 					return err
 				}
 				return writeJSON(cmd.OutOrStdout(), struct {
@@ -95,6 +99,8 @@ func newSubject(g *globalFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&id, "identifier", "", "an identifier of the person: kind:value or external:namespace:value (required)")
+	cmd.Flags().StringVar(&purpose, "purpose", "", "why you read this person's data (required; recorded in their access log)")
+	_ = cmd.MarkFlagRequired("purpose")
 	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant (default \"default\")")
 	_ = cmd.MarkFlagRequired("identifier")
 	win.add(cmd)
@@ -102,14 +108,14 @@ func newSubject(g *globalFlags) *cobra.Command {
 }
 
 func newLineage(g *globalFlags) *cobra.Command {
-	var tenant, id, element, direction, asOf string
+	var tenant, id, element, direction, asOf, purpose string
 	var depth, perHop int
 	cmd := &cobra.Command{
 		Use:   "lineage",
 		Short: "Print the lineage of a person's data (JSON): where it came from, where it went, what was derived from it",
-		Example: `  custody lineage --identifier email:jane@example.com --element contact.email/email
-  custody lineage --identifier email:jane@example.com --element inference.preferences/segment --direction upstream
-  custody lineage --identifier email:jane@example.com --depth 5 --as-of 2026-01-01`,
+		Example: `  custody lineage --identifier email:jane@example.com --element contact.email/email --purpose "ticket 42"
+  custody lineage --identifier email:jane@example.com --element inference.preferences/segment --direction upstream --purpose audit
+  custody lineage --identifier email:jane@example.com --depth 5 --as-of 2026-01-01 --purpose audit`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ident, err := identity.Parse(id)
@@ -132,9 +138,9 @@ func newLineage(g *globalFlags) *cobra.Command {
 			if req.AsOf, err = parseTime("--as-of", asOf); err != nil {
 				return err
 			}
-			return g.withStorage(cmd.Context(), func(_ config.Config, st *storage.Storage) error {
+			return g.withServices(cmd.Context(), func(_ config.Config, st *storage.Storage, svc node.Services) error {
 				sub, _, err := st.Inventory.Lineage(cmd.Context(), tenant, ident, req)
-				if err != nil {
+				if err := audited(cmd.Context(), svc, tenant, ident, "cli.lineage", purpose, err); err != nil {
 					return err
 				}
 				return writeJSON(cmd.OutOrStdout(), sub)
@@ -142,6 +148,8 @@ func newLineage(g *globalFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&id, "identifier", "", "an identifier of the person: kind:value (required)")
+	cmd.Flags().StringVar(&purpose, "purpose", "", "why you read this person's data (required; recorded in their access log)")
+	_ = cmd.MarkFlagRequired("purpose")
 	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant (default \"default\")")
 	cmd.Flags().StringVar(&element, "element", "", "start from this element, category/name; default the person (all their data)")
 	cmd.Flags().StringVar(&direction, "direction", "downstream", "upstream (where it came from), downstream (where it went) or both")
@@ -238,4 +246,18 @@ func stamp(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05")
+}
+
+// audited records a read of a person's data in their access log (whether
+// or not the person was found) and returns the read's error, or the
+// audit's: a read that cannot be recorded fails.
+func audited(ctx context.Context, svc node.Services, tenant string, id identity.Identifier, op, purpose string, readErr error) error {
+	if readErr != nil && !errors.Is(readErr, inventory.ErrNotFound) {
+		return readErr
+	}
+	if err := svc.Audit.Record(ctx, audit.Access{Tenant: tenant, Identifier: id, Actor: cliActor(), Role: "admin", Operation: op,
+		Purpose: purpose, Found: readErr == nil}); err != nil {
+		return err
+	}
+	return readErr
 }

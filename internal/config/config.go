@@ -148,6 +148,10 @@ type SecurityConfig struct {
 	MasterKeyFile         string   `yaml:"master_key_file"`
 	MasterKey             string   `yaml:"-"` // CUSTODY_MASTER_KEY only, never from a file in the repo
 	PreviousMasterKeyFile []string `yaml:"previous_master_key_files"`
+	// PreviousMasterKeys are retired master keys given in the environment
+	// (CUSTODY_PREVIOUS_MASTER_KEYS, comma-separated), for platforms that
+	// cannot give a process owner-only key files (Kubernetes secrets).
+	PreviousMasterKeys []string `yaml:"-"`
 	IdentifierKeyFile     string   `yaml:"identifier_key_file"`
 	IdentifierKey         string   `yaml:"-"` // CUSTODY_IDENTIFIER_KEY only
 	GenerateKeys          *bool    `yaml:"generate_keys"`
@@ -377,6 +381,10 @@ func Overrides() []Override {
 		}},
 		{"CUSTODY_MASTER_KEY", "security.master_key (base64 of 32 bytes)", str(func(c *Config) *string { return &c.Security.MasterKey })},
 		{"CUSTODY_MASTER_KEY_FILE", "security.master_key_file", str(func(c *Config) *string { return &c.Security.MasterKeyFile })},
+		{"CUSTODY_PREVIOUS_MASTER_KEYS", "security.previous_master_keys (comma-separated, each base64 of 32 bytes)", func(c *Config, v string) error {
+			c.Security.PreviousMasterKeys = splitList(v)
+			return nil
+		}},
 		{"CUSTODY_IDENTIFIER_KEY", "security.identifier_key (base64 of 32 bytes)", str(func(c *Config) *string { return &c.Security.IdentifierKey })},
 		{"CUSTODY_IDENTIFIER_KEY_FILE", "security.identifier_key_file", str(func(c *Config) *string { return &c.Security.IdentifierKeyFile })},
 	}

@@ -165,6 +165,13 @@ func loadSecrets(cfg config.Config, log *slog.Logger) (*identity.Hasher, []keyri
 		}
 		masters = append(masters, mk)
 	}
+	for i, v := range sec.PreviousMasterKeys {
+		mk, err := keyring.ParseMasterKey(v)
+		if err != nil {
+			return nil, nil, wrapSecret(fmt.Sprintf("CUSTODY_PREVIOUS_MASTER_KEYS[%d]", i), err)
+		}
+		masters = append(masters, mk)
+	}
 	return hasher, masters, nil
 }
 
