@@ -29,19 +29,27 @@ type Events interface {
 	ByPerson(ctx context.Context, tenant string, hashes []string) ([]event.Recorded, error)
 }
 
-// Edge says that identifier From shares an event with identifier To.
-type Edge struct {
-	From string // identifier hash
-	To   identity.Ref
+// Reached is an identifier found by a walk over the identity links, and
+// the fewest hops it took.
+type Reached struct {
+	identity.Ref
+	Hops int
 }
+
+// ReachHops is how far one IdentityGraph.Reach call walks. One: a
+// statement walking three hops at once was measured slower on chDB (17 ms
+// against 3 × 6 ms) than the walk's usual two or three one-hop statements.
+const ReachHops = 1
 
 // IdentityGraph reads the stored identity links.
 type IdentityGraph interface {
-	// Neighbours returns the edges from any of hashes, in any order, each
-	// (From, To) at most once. An identifier named by any event other than
-	// request.* has at least an edge to itself or to its event's hub, so a
-	// hash without edges is unknown.
-	Neighbours(ctx context.Context, tenant string, hashes []string) ([]Edge, error)
+	// Reach returns every identifier within ReachHops hops of any of hashes
+	// over the links (an identifier links to the hub of each event it
+	// appears in, and a hub to every identifier of its events), each once
+	// with its fewest hops, in any order. Each of hashes that any event
+	// other than request.* and access.* names is among them; a hash no
+	// such event names yields nothing.
+	Reach(ctx context.Context, tenant string, hashes []string) ([]Reached, error)
 	// Links returns tenant's identifier links, each unordered pair once.
 	Links(ctx context.Context, tenant string) ([][2]string, error)
 }

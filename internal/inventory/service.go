@@ -63,29 +63,33 @@ type Person struct {
 	Identifiers []identity.Ref // sorted as projections orders them
 }
 
-// identifiers walks the identity links from ref to the whole person.
+// identifiers walks the identity links from ref to the whole person. Each
+// Reach walks ReachHops hops; only identifiers first found at the last hop
+// can have links not yet followed, so the walk goes on from those that are
+// new until none is.
 func (s *Service) identifiers(ctx context.Context, tenant string, ref identity.Ref) ([]string, error) {
-	seen := map[string]bool{ref.Hash: true}
+	seen := map[string]bool{}
 	frontier := []string{ref.Hash}
-	found := false
 	for len(frontier) > 0 {
-		edges, err := s.ids.Neighbours(ctx, tenant, frontier)
+		reached, err := s.ids.Reach(ctx, tenant, frontier)
 		if err != nil {
 			return nil, fmt.Errorf("resolve person: %w", err)
 		}
 		frontier = frontier[:0:0]
-		for _, e := range edges {
-			found = true
-			if !seen[e.To.Hash] {
-				seen[e.To.Hash] = true
-				frontier = append(frontier, e.To.Hash)
+		for _, r := range reached {
+			if seen[r.Hash] {
+				continue
+			}
+			seen[r.Hash] = true
+			if r.Hops == ReachHops {
+				frontier = append(frontier, r.Hash)
 			}
 		}
 		if len(seen) > s.cfg.MaxIdentifiers {
 			return nil, fmt.Errorf("%w: more than %d identifiers are linked to this one", ErrTooLarge, s.cfg.MaxIdentifiers)
 		}
 	}
-	if !found {
+	if !seen[ref.Hash] {
 		return nil, ErrNotFound
 	}
 	hashes := make([]string, 0, len(seen))

@@ -47,7 +47,7 @@ FROM numbers({n:UInt64})`
 
 // rawPersonRead is the raw engine reading the same rows the repository
 // reads for a person, with the same query, discarding them.
-const rawPersonRead = `SELECT * FROM events FINAL
+const rawPersonRead = `SELECT * FROM events
 WHERE tenant = {tenant:String} AND subject_key IN (SELECT arrayJoin({hashes:Array(String)}))
 ORDER BY occurred_at, event_id
 LIMIT 1 BY event_id

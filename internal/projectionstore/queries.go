@@ -32,11 +32,12 @@ WHERE database = currentDatabase() AND name = {name:String}`
 	queryState = `SELECT name, version, table_name, state, built_at, built_through, events, seconds, updated_at
 FROM projection_state FINAL ORDER BY name, version`
 
-	// queryNeighbours is one step of the walk over identity_edges: every
-	// identifier sharing an event with one of hashes (and each of hashes
-	// itself, through its hub's self-edge).
-	queryNeighbours = `SELECT DISTINCT from_hash, to_hash, to_kind, to_namespace FROM {{.Table}}
-WHERE tenant = {tenant:String} AND from_hash IN (SELECT arrayJoin({hashes:Array(String)}))`
+	// queryReach is one step of the walk over identity_edges: every
+	// identifier sharing an event with one of hashes (each of hashes itself
+	// among them, through its event's hub).
+	queryReach = `SELECT DISTINCT to_hash, to_kind, to_namespace, toUInt8(1) AS hops FROM {{.Table}}
+WHERE tenant = {tenant:String} AND from_hash IN (SELECT arrayJoin({hashes:Array(String)}))
+SETTINGS max_threads = 1`
 
 	// queryLinks lists a tenant's identifier links, each once, for resolving
 	// every person at once.

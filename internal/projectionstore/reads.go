@@ -26,24 +26,24 @@ func (s *Store) query(d definition, text string) (string, error) {
 	return s.render(text, map[string]string{"Table": tableOf(d)})
 }
 
-// Neighbours implements inventory.IdentityGraph.
-func (s *Store) Neighbours(ctx context.Context, tenant string, hashes []string) ([]inventory.Edge, error) {
-	q, err := s.query(identityEdges, queryNeighbours)
+// Reach implements inventory.IdentityGraph.
+func (s *Store) Reach(ctx context.Context, tenant string, hashes []string) ([]inventory.Reached, error) {
+	q, err := s.query(identityEdges, queryReach)
 	if err != nil {
 		return nil, err
 	}
 	var rows []struct {
-		From      string `ch:"from_hash"`
 		To        string `ch:"to_hash"`
 		Kind      string `ch:"to_kind"`
 		Namespace string `ch:"to_namespace"`
+		Hops      uint8  `ch:"hops"`
 	}
 	if err := s.conn.Select(ctx, &rows, q, clickhouse.Params{"tenant": tenant, "hashes": hashes}); err != nil {
 		return nil, fmt.Errorf("read identity edges: %w", err)
 	}
-	out := make([]inventory.Edge, len(rows))
+	out := make([]inventory.Reached, len(rows))
 	for i, r := range rows {
-		out[i] = inventory.Edge{From: r.From, To: identity.Ref{Kind: identity.Kind(r.Kind), Namespace: r.Namespace, Hash: r.To}}
+		out[i] = inventory.Reached{Ref: identity.Ref{Kind: identity.Kind(r.Kind), Namespace: r.Namespace, Hash: r.To}, Hops: int(r.Hops)}
 	}
 	return out, nil
 }
