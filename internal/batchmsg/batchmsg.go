@@ -65,8 +65,8 @@ func Decode(msg *message.Message) ([]*event.Event, error) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		e := new(event.Event)
-		if err := json.Unmarshal(line, e); err != nil {
+		e, err := event.DecodeStored(line)
+		if err != nil {
 			return nil, fmt.Errorf("%w: event %d: %w", ErrFormat, i, err)
 		}
 		out = append(out, e)

@@ -113,6 +113,44 @@ func TestEvent_MarshalJSONRoundTripsThroughDecode(t *testing.T) {
 			if !reflect.DeepEqual(ev, &stored) {
 				t.Fatalf("UnmarshalJSON differs from Decode:\n%s", out)
 			}
+			fast, err := DecodeStored(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(ev, fast) {
+				t.Fatalf("DecodeStored differs from Decode:\n got %+v\nwant %+v", fast, ev)
+			}
+		})
+	}
+}
+
+func TestDecodeStored_HandsWhatItCannotAcceptToTheFullDecoder(t *testing.T) {
+	good := mustDecode(t, goodCorpus(t)["collected.json"], testOptions())
+	out, err := json.Marshal(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		b       []byte
+		wantErr string
+	}{
+		{"not JSON", []byte(`{"id":`), "stored event is invalid"},
+		{"unknown type", bytes.Replace(out, []byte(`"data.collected"`), []byte(`"data.colected"`), 1), "type"},
+		{"an identifier not normalised", bytes.Replace(out, []byte(`jane@example.com`), []byte(`Jane@Example.COM`), 1), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := DecodeStored(tc.b)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one naming %q", err, tc.wantErr)
+				}
+				return
+			}
+			// The full decoder normalises: the event is the original one.
+			if err != nil || !reflect.DeepEqual(e, good) {
+				t.Fatalf("DecodeStored = %+v, %v; want the normalised event", e, err)
+			}
 		})
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // wireEvent is the external JSON form of an event.
@@ -65,4 +67,63 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	}
 	*e = *ev
 	return nil
+}
+
+// storedWire is the external JSON form as Custody writes it, for the fast
+// reading of DecodeStored.
+type storedWire struct {
+	SpecVersion     string          `json:"specversion"`
+	ID              uuid.UUID       `json:"id"`
+	Type            Type            `json:"type"`
+	Source          string          `json:"source"`
+	Time            time.Time       `json:"time"`
+	Tenant          string          `json:"tenant"`
+	DataContentType string          `json:"datacontenttype"`
+	DataSchema      string          `json:"dataschema"`
+	Subject         Subject         `json:"subject"`
+	Data            json.RawMessage `json:"data"`
+}
+
+// DecodeStored reads one event in the external form Custody itself wrote
+// with MarshalJSON (a broker batch the ingest validated), about three times
+// faster than UnmarshalJSON: encoding/json into the wire form and the
+// type's data. It checks what storage relies on — a known type, an id, a
+// time, a tenant, identifiers present and normalised — but, like
+// UnmarshalJSON, not taxonomy terms. Input it cannot accept is handed to
+// UnmarshalJSON, whose errors name the field.
+func DecodeStored(b []byte) (*Event, error) {
+	var w storedWire
+	if err := json.Unmarshal(b, &w); err == nil {
+		if e, ok := w.event(); ok {
+			return e, nil
+		}
+	}
+	e := new(Event)
+	if err := e.UnmarshalJSON(b); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (w *storedWire) event() (*Event, bool) {
+	if w.ID == uuid.Nil || !w.Type.Known() || w.Time.IsZero() || w.Tenant == "" || w.Source == "" ||
+		w.SpecVersion != SpecVersion || len(w.Subject.Identifiers) == 0 {
+		return nil, false
+	}
+	for _, id := range w.Subject.Identifiers {
+		if n, err := id.Normalized(); err != nil || n != id {
+			return nil, false
+		}
+	}
+	d, err := NewData(w.Type)
+	if err != nil {
+		return nil, false
+	}
+	if _, linked := d.(*Linked); !linked {
+		if len(w.Data) == 0 || string(w.Data) == "null" || json.Unmarshal(w.Data, d) != nil {
+			return nil, false
+		}
+	}
+	return &Event{ID: w.ID, SpecVersion: w.SpecVersion, Type: w.Type, Source: w.Source, Time: w.Time.UTC(), Tenant: w.Tenant,
+		Subject: w.Subject, DataContentType: w.DataContentType, DataSchema: w.DataSchema, Data: d}, true
 }
