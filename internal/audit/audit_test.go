@@ -10,29 +10,17 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/custodyhq/custody/internal/audit"
-	"github.com/custodyhq/custody/internal/clickhouse/chtest"
 	"github.com/custodyhq/custody/internal/event"
-	"github.com/custodyhq/custody/internal/eventlog/logtest"
 	"github.com/custodyhq/custody/internal/identity"
 	"github.com/custodyhq/custody/internal/inventory"
 	"github.com/custodyhq/custody/internal/projections"
-	"github.com/custodyhq/custody/internal/projectionstore"
+	"github.com/custodyhq/custody/internal/projectionstore/readtest"
 )
 
 func TestTrailRecordsReadsPerPersonWithoutTouchingTheirRecord(t *testing.T) {
 	ctx := context.Background()
-	e := logtest.Open(t, chtest.Embedded(t))
-	store, err := projectionstore.New(e.Conn, projectionstore.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.Ensure(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	inv, err := inventory.New(e.Log, store, store, e.Hasher, inventory.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := readtest.Open(t)
+	inv := e.Inventory
 	clock := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 	trail := audit.New(e.Log, e.Log, inv, e.Hasher, func() time.Time { clock = clock.Add(time.Minute); return clock })
 

@@ -152,9 +152,9 @@ type SecurityConfig struct {
 	// (CUSTODY_PREVIOUS_MASTER_KEYS, comma-separated), for platforms that
 	// cannot give a process owner-only key files (Kubernetes secrets).
 	PreviousMasterKeys []string `yaml:"-"`
-	IdentifierKeyFile     string   `yaml:"identifier_key_file"`
-	IdentifierKey         string   `yaml:"-"` // CUSTODY_IDENTIFIER_KEY only
-	GenerateKeys          *bool    `yaml:"generate_keys"`
+	IdentifierKeyFile  string   `yaml:"identifier_key_file"`
+	IdentifierKey      string   `yaml:"-"` // CUSTODY_IDENTIFIER_KEY only
+	GenerateKeys       *bool    `yaml:"generate_keys"`
 }
 
 // TaxonomyConfig extends the built-in taxonomy per tenant.

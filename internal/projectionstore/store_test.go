@@ -13,39 +13,26 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/custodyhq/custody/internal/clickhouse/chtest"
 	"github.com/custodyhq/custody/internal/event"
-	"github.com/custodyhq/custody/internal/eventlog/logtest"
 	"github.com/custodyhq/custody/internal/identity"
 	"github.com/custodyhq/custody/internal/inventory"
 	"github.com/custodyhq/custody/internal/projections"
 	"github.com/custodyhq/custody/internal/projectionstore"
+	"github.com/custodyhq/custody/internal/projectionstore/readtest"
 )
 
 // env is the real stack: the event log on embedded chDB, the stored
 // projections and the inventory service over them.
 type env struct {
-	logtest.Env
+	readtest.Env
 	store *projectionstore.Store
 	inv   *inventory.Service
 }
 
 func open(t testing.TB) env {
 	t.Helper()
-	chtest.RequireLibrary(t)
-	e := logtest.Open(t, chtest.EmbeddedAt(t, t.TempDir()))
-	store, err := projectionstore.New(e.Conn, projectionstore.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.Ensure(context.Background(), nil); err != nil {
-		t.Fatalf("ensure projections: %v", err)
-	}
-	inv, err := inventory.New(e.Log, store, store, e.Hasher, inventory.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return env{Env: e, store: store, inv: inv}
+	e := readtest.Open(t)
+	return env{Env: e, store: e.Store, inv: e.Inventory}
 }
 
 // ---- generator ----

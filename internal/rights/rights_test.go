@@ -9,12 +9,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/custodyhq/custody/internal/clickhouse/chtest"
 	"github.com/custodyhq/custody/internal/event"
-	"github.com/custodyhq/custody/internal/eventlog/logtest"
 	"github.com/custodyhq/custody/internal/identity"
-	"github.com/custodyhq/custody/internal/inventory"
-	"github.com/custodyhq/custody/internal/projectionstore"
+	"github.com/custodyhq/custody/internal/projectionstore/readtest"
 	"github.com/custodyhq/custody/internal/report"
 	"github.com/custodyhq/custody/internal/requests"
 	"github.com/custodyhq/custody/internal/rights"
@@ -27,21 +24,11 @@ const tenant = "inkcartridges"
 var jane = identity.Identifier{Kind: identity.Email, Value: "jane@example.com"}
 
 // open builds the real stack on embedded chDB with Jane's events in it.
-func open(t *testing.T, now *time.Time) (*rights.Service, logtest.Env) {
+func open(t *testing.T, now *time.Time) (*rights.Service, readtest.Env) {
 	t.Helper()
 	ctx := context.Background()
-	e := logtest.Open(t, chtest.Embedded(t))
-	store, err := projectionstore.New(e.Conn, projectionstore.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.Ensure(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	inv, err := inventory.New(e.Log, store, store, e.Hasher, inventory.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := readtest.Open(t)
+	inv := e.Inventory
 	tax, err := taxonomy.Load(schema.Taxonomy())
 	if err != nil {
 		t.Fatal(err)
