@@ -23,6 +23,7 @@ import (
 	"github.com/custodyhq/custody/internal/eventlog"
 	"github.com/custodyhq/custody/internal/identity"
 	"github.com/custodyhq/custody/internal/inventory"
+	"github.com/custodyhq/custody/internal/requests"
 )
 
 // ErrPurposeRequired is returned when a read states no purpose.
@@ -34,9 +35,13 @@ type Appender interface {
 	Append(ctx context.Context, events []*event.Event) ([]eventlog.Outcome, error)
 }
 
-// Reader reads events by subject key and type (eventlog.Log).
+// Reader reads events (eventlog.Log).
 type Reader interface {
+	// ByPersonOfType returns the events of the given types whose subject
+	// key is among hashes.
 	ByPersonOfType(ctx context.Context, tenant string, hashes []string, types ...event.Type) ([]event.Recorded, error)
+	// ByHashes returns every event carrying any of hashes.
+	ByHashes(ctx context.Context, tenant string, hashes []string) ([]event.Recorded, error)
 }
 
 // Resolver finds the person an identifier belongs to (inventory.Service).
@@ -112,8 +117,9 @@ func (t *Trail) Record(ctx context.Context, a Access) error {
 }
 
 // For returns the accesses to the person id belongs to — looked up by any
-// of their identifiers — newest first; for an identifier of no one, the
-// accesses that looked it up.
+// of their identifiers, or through a rights request about them (report
+// downloads) — newest first; for an identifier of no one, the accesses that
+// looked it up.
 func (t *Trail) For(ctx context.Context, tenant string, id identity.Identifier) ([]Entry, error) {
 	if tenant == "" {
 		tenant = event.DefaultTenant
@@ -131,6 +137,20 @@ func (t *Trail) For(ctx context.Context, tenant string, id identity.Identifier) 
 		}
 	case !errors.Is(err, inventory.ErrNotFound):
 		return nil, err
+	}
+	// Reads of the person's rights requests (their reports) are recorded
+	// under the request's identifier: add those of the requests about them.
+	named, err := t.reader.ByHashes(ctx, tenant, hashes)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range named {
+		if d, ok := r.Event.Data.(*event.Request); ok && r.Event.Type == event.TypeRequestOpened {
+			ref, err := t.hasher.Ref(requests.RequestIdentifier(d.RequestID))
+			if err == nil {
+				hashes = append(hashes, ref.Hash)
+			}
+		}
 	}
 	recs, err := t.reader.ByPersonOfType(ctx, tenant, hashes, event.TypeAccessRecorded)
 	if err != nil {

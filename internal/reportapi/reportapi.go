@@ -1,0 +1,113 @@
+// Package reportapi serves the report a completed rights request delivered:
+//
+//	GET /v1/requests/{id}/report?format=pdf|html|json&tenant=T&purpose=WHY
+//
+// to an authorised caller (the mux mounts it behind auth: admin). The
+// report is built again as of the request's completion (package rights);
+// the X-Custody-Report-Matches header says whether it is byte for byte the
+// one delivered (false once data in it was erased or shredded since). Every
+// download is recorded in the person's access log, with the purpose given.
+package reportapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/custodyhq/custody/internal/audit"
+	"github.com/custodyhq/custody/internal/auth"
+	"github.com/custodyhq/custody/internal/report"
+	"github.com/custodyhq/custody/internal/requests"
+	"github.com/custodyhq/custody/internal/rights"
+)
+
+// Rights is the request queue (rights.Service).
+type Rights interface {
+	Get(ctx context.Context, tenant, id string) (requests.Request, error)
+	Download(ctx context.Context, tenant, id string) (report.Report, bool, error)
+}
+
+// Auditor records reads of personal data (audit.Trail).
+type Auditor interface {
+	Record(ctx context.Context, a audit.Access) error
+}
+
+// Handler serves reports.
+type Handler struct {
+	rights Rights
+	audit  Auditor
+	log    *slog.Logger
+}
+
+// New returns the handler.
+func New(r Rights, a Auditor, log *slog.Logger) *Handler {
+	return &Handler{rights: r, audit: a, log: log}
+}
+
+// Pattern is the route to mount the handler on.
+const Pattern = "GET /v1/requests/{id}/report"
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, q := r.PathValue("id"), r.URL.Query()
+	tenant, purpose := q.Get("tenant"), q.Get("purpose")
+	format := report.FormatPDF
+	if f := q.Get("format"); f != "" {
+		var err error
+		if format, err = report.ParseFormat(f); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+	}
+	if purpose == "" {
+		http.Error(w, "purpose: say why you are downloading this person's report (?purpose=…); it goes into their access log", http.StatusBadRequest)
+		return
+	}
+	req, err := h.rights.Get(ctx, tenant, id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rep, same, err := h.rights.Download(ctx, tenant, id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p, _ := auth.PrincipalFrom(ctx)
+	if len(req.Subject.Identifiers) > 0 {
+		// The request's own identifier names whose report this is; the
+		// person's identifiers are kept hashed only.
+		a := audit.Access{Tenant: req.Tenant, Identifier: requests.RequestIdentifier(req.ID), Actor: p.Name, Role: string(p.Role),
+			Operation: "http.report_download", Purpose: purpose, Found: true, RequestID: req.ID}
+		if err := h.audit.Record(ctx, a); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	var b bytes.Buffer
+	if err := report.Render(&b, rep, format); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", format.ContentType())
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s%s"`, req.ID, format.Extension()))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Custody-Report-Matches", strconv.FormatBool(same))
+	_, _ = w.Write(b.Bytes())
+}
+
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, rights.ErrNotFound):
+		http.Error(w, err.Error(), http.StatusNotFound)
+	case errors.Is(err, rights.ErrNoReport):
+		http.Error(w, err.Error(), http.StatusConflict)
+	default:
+		h.log.ErrorContext(r.Context(), "report download failed", "request", r.PathValue("id"), "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	}
+}

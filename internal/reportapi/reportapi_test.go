@@ -1,0 +1,113 @@
+package reportapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/custodyhq/custody/internal/audit"
+	"github.com/custodyhq/custody/internal/auth"
+	"github.com/custodyhq/custody/internal/event"
+	"github.com/custodyhq/custody/internal/identity"
+	"github.com/custodyhq/custody/internal/projectionstore/readtest"
+	"github.com/custodyhq/custody/internal/reportapi"
+	"github.com/custodyhq/custody/internal/requests"
+	"github.com/custodyhq/custody/internal/rights"
+	"github.com/custodyhq/custody/internal/taxonomy"
+	"github.com/custodyhq/custody/schema"
+)
+
+func TestDownloadServesTheDeliveredReportAndRecordsTheRead(t *testing.T) {
+	ctx := context.Background()
+	e := readtest.Open(t)
+	tax, err := taxonomy.Load(schema.Taxonomy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+	svc, err := rights.New(e.Log, e.Inventory, rights.Config{Taxonomy: tax, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trail := audit.New(e.Log, e.Log, e.Inventory, e.Hasher, func() time.Time { return now })
+	jane := identity.Identifier{Kind: identity.Email, Value: "jane@example.com"}
+	if _, err := e.Log.Append(ctx, []*event.Event{{ID: uuid.New(), SpecVersion: event.SpecVersion, Type: event.TypeCollected,
+		Source: "t", Time: now.AddDate(0, -2, 0), Tenant: "default", Subject: event.Subject{Identifiers: []identity.Identifier{jane}},
+		Data: &event.Collected{Elements: []event.Element{{Name: "email", Category: "contact.email", Value: json.RawMessage(`"jane@example.com"`)}},
+			Origin: event.Origin{Kind: "consumer"}, Purposes: []string{"account_management"}, System: "crm"}}}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := svc.Open(ctx, requests.OpenInput{Subject: event.Subject{Identifiers: []identity.Identifier{jane}}, Type: requests.TypeAccess,
+		Jurisdiction: requests.CCPA, Channel: requests.ChannelEmail})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Verify(ctx, "", r.ID, requests.VerifyInput{Method: requests.MethodAccountLogin, Level: requests.LevelSpecificPieces}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Complete(ctx, "", r.ID, requests.CompleteInput{Outcome: requests.OutcomeComplied}); err != nil {
+		t.Fatal(err)
+	}
+
+	secret, err := auth.NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	authn, err := auth.New([]auth.Token{{Name: "dpo", Role: auth.Admin, SHA256: auth.Hash(secret)}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(reportapi.Pattern, authn.Require(reportapi.New(svc, trail, slog.New(slog.DiscardHandler)), auth.Admin))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	get := func(path string, token string) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	for _, tc := range []struct {
+		path, token string
+		status      int
+		want        string
+	}{
+		{"/v1/requests/" + r.ID + "/report?purpose=resend", "", http.StatusUnauthorized, "Bearer"},
+		{"/v1/requests/" + r.ID + "/report", secret, http.StatusBadRequest, "purpose"},
+		{"/v1/requests/" + r.ID + "/report?purpose=x&format=docx", secret, http.StatusBadRequest, "format"},
+		{"/v1/requests/nope/report?purpose=x", secret, http.StatusNotFound, "no such request"},
+		{"/v1/requests/" + r.ID + "/report?purpose=resend&format=json", secret, http.StatusOK, `"jane@example.com"`},
+		{"/v1/requests/" + r.ID + "/report?purpose=resend", secret, http.StatusOK, "%PDF"},
+	} {
+		resp := get(tc.path, tc.token)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || !strings.Contains(string(b), tc.want) {
+			t.Fatalf("GET %s: %d %.200s; want %d containing %q", tc.path, resp.StatusCode, b, tc.status, tc.want)
+		}
+		if resp.StatusCode == http.StatusOK && resp.Header.Get("X-Custody-Report-Matches") != "true" {
+			t.Fatalf("GET %s: the report built again does not match the one delivered", tc.path)
+		}
+	}
+	// Both downloads are in Jane's access log.
+	log, err := trail.For(ctx, "", jane)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 2 || log[0].Operation != "http.report_download" || log[0].Actor != "dpo" || log[0].RequestID != r.ID {
+		t.Fatalf("access log = %+v", log)
+	}
+}
