@@ -49,5 +49,13 @@ if [ -n "$unformatted" ]; then
 fi
 say "go vet"
 go vet ./...
+say "generated GraphQL code is up to date"
+gql_sum() { cat internal/graphql/generated/*.go internal/graphql/model/models_gen.go | sha256sum; }
+before=$(gql_sum)
+go generate ./internal/graphql/...
+if [ "$before" != "$(gql_sum)" ]; then
+	say "go generate ./internal/graphql/... changed the generated code: review and commit it"
+	exit 1
+fi
 say "go test"
 go test -count=1 -timeout 30m "$@" ./...

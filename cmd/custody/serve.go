@@ -25,7 +25,7 @@ engine is closed cleanly.`,
 			if addr != "" {
 				cfg.HTTP.Addr = addr
 			}
-			return node.Run(cmd.Context(), cfg, version)
+			return node.Run(cmd.Context(), cfg, version, node.RoleSingleNode)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "", "listen address (env CUSTODY_HTTP_ADDR, default 127.0.0.1:8080)")

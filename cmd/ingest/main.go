@@ -55,7 +55,7 @@ consumer. Configuration: --config FILE, then CUSTODY_* environment variables
 			if addr != "" {
 				cfg.HTTP.Addr = addr
 			}
-			return node.Run(cmd.Context(), cfg, version)
+			return node.Run(cmd.Context(), cfg, version, node.RoleIngest)
 		},
 	}
 	cmd.Flags().StringVar(&configPath, "config", os.Getenv("CUSTODY_CONFIG"), "YAML configuration file (env CUSTODY_CONFIG)")

@@ -34,9 +34,19 @@ type Config struct {
 	Ingest     IngestConfig     `yaml:"ingest"`
 	Auth       AuthConfig       `yaml:"auth"`
 	Requests   RequestsConfig   `yaml:"requests"`
+	GraphQL    GraphQLConfig    `yaml:"graphql"`
 	// Tenants describes each business (brand) for the reports sent to
 	// consumers: its name, privacy contact and retention periods.
 	Tenants map[string]TenantConfig `yaml:"tenants"`
+}
+
+// GraphQLConfig bounds /graphql; zero values take the API's defaults
+// (complexity 500, depth 12, 30 s, 1 MiB).
+type GraphQLConfig struct {
+	ComplexityLimit int           `yaml:"complexity_limit"`
+	DepthLimit      int           `yaml:"depth_limit"`
+	RequestTimeout  time.Duration `yaml:"request_timeout"`
+	MaxBodyBytes    int64         `yaml:"max_body_bytes"`
 }
 
 // RequestsConfig sets how rights-request deadlines are counted.
@@ -276,6 +286,9 @@ func (c Config) Validate() error {
 		if err := t.Validate(); err != nil {
 			bad(fmt.Sprintf("auth.tokens[%d]", i), "%v", err)
 		}
+	}
+	if g := c.GraphQL; g.ComplexityLimit < 0 || g.DepthLimit < 0 || g.RequestTimeout < 0 || g.MaxBodyBytes < 0 {
+		bad("graphql", "complexity_limit, depth_limit, request_timeout and max_body_bytes must not be negative (0 takes the default)")
 	}
 	if _, err := time.LoadLocation(c.Requests.TimeZone); err != nil {
 		bad("requests.time_zone", "%q is not an IANA time zone (e.g. America/Los_Angeles): %v", c.Requests.TimeZone, err)

@@ -22,16 +22,29 @@ import (
 	"github.com/custodyhq/custody/schema"
 )
 
+// Role is what a process serves besides ingest.
+type Role int
+
+// Roles.
+const (
+	// RoleSingleNode serves ingest and the read API (GraphQL, report
+	// downloads) on one port: `custody serve`.
+	RoleSingleNode Role = iota
+	// RoleIngest serves ingest only: cmd/ingest replicas.
+	RoleIngest
+)
+
 // Run runs a Custody process on cfg until ctx ends: storage (migrated),
-// the event transport with its pipeline, and the HTTP API with /healthz,
-// /readyz and /metrics. Shutdown order: HTTP drains, then the pipeline
-// finishes the batches it holds, then the broker, then storage.
-func Run(ctx context.Context, cfg config.Config, version string) error {
+// the event transport with its pipeline, and the HTTP API (POST /v1/events,
+// and for RoleSingleNode /graphql and report downloads, on one port) with
+// /healthz, /readyz and /metrics. Shutdown order: HTTP drains, then the
+// pipeline finishes the batches it holds, then the broker, then storage.
+func Run(ctx context.Context, cfg config.Config, version string, role Role) error {
 	log := cfg.Logger(os.Stderr)
 	start := time.Now()
 	log.Info("starting custody", "version", version, "data_dir", cfg.DataDir, "transport", cfg.ClickHouse.Transport, "dev", cfg.Dev)
 	if cfg.Dev {
-		log.Warn("DEVELOPMENT MODE: anonymous access to POST /v1/events is allowed; never run production like this")
+		log.Warn("DEVELOPMENT MODE: anonymous access to POST /v1/events and /graphql (as admin) is allowed, with introspection and GraphiQL at /graphql/play; never run production like this")
 	}
 	store, err := storage.Open(ctx, cfg, log)
 	if err != nil {
@@ -78,7 +91,7 @@ func Run(ctx context.Context, cfg config.Config, version string) error {
 	if err != nil {
 		return err
 	}
-	if err := mountAPI(srv, cfg, store, tr.Sink, registry, log); err != nil {
+	if err := mountAPI(srv, cfg, store, tr.Sink, role, registry, log); err != nil {
 		return err
 	}
 	bound, err := srv.Listen()
@@ -94,7 +107,7 @@ func Run(ctx context.Context, cfg config.Config, version string) error {
 }
 
 // mountAPI registers the API handlers on srv.
-func mountAPI(srv *server.Server, cfg config.Config, store *storage.Storage, sink ingest.Sink, registry *prometheus.Registry, log *slog.Logger) error {
+func mountAPI(srv *server.Server, cfg config.Config, store *storage.Storage, sink ingest.Sink, role Role, registry *prometheus.Registry, log *slog.Logger) error {
 	tax, err := LoadTaxonomy(cfg)
 	if err != nil {
 		return err
@@ -109,7 +122,10 @@ func mountAPI(srv *server.Server, cfg config.Config, store *storage.Storage, sin
 		return err
 	}
 	srv.Handle("POST /v1/events", authn.Require(h, auth.Publisher))
-	return nil
+	if role == RoleIngest {
+		return nil
+	}
+	return mountReadAPI(srv, cfg, store, authn, registry, log)
 }
 
 // authenticator builds the API's token check: the configured tokens, or in

@@ -1,0 +1,71 @@
+// Command graphql runs Custody's GraphQL role alone: the GraphQL API for
+// privacy teams (/graphql) with /healthz, /readyz and /metrics, on
+// ClickHouse, without a broker or pipeline. Replicas keep no state: point
+// them at a ClickHouse server or cluster (clickhouse.transport: native)
+// and put a load balancer in front. It only wires packages.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/custodyhq/custody/internal/config"
+	"github.com/custodyhq/custody/internal/node"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRoot().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "graphql:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
+	var configPath, addr string
+	cmd := &cobra.Command{
+		Use:   "graphql",
+		Short: "Run Custody's GraphQL role: the API for privacy teams, stateless",
+		Long: `Runs the GraphQL API at /graphql (POST JSON, GET for queries) with /healthz,
+/readyz and /metrics: people's records, lineage, right-to-know reports, the
+data map and recipients, the rights-request queue and its mutations, rejected
+events and the access log. Every request needs Authorization: Bearer <token>
+(analyst or admin; mutations need admin); every read of a person's data is
+recorded in their access log before it is answered.
+
+The process keeps no state of its own: run replicas against a ClickHouse
+server or cluster (clickhouse.transport: native, clickhouse.native.addrs)
+behind a load balancer, with the same identifier and master keys as the
+ingest role (CUSTODY_IDENTIFIER_KEY, CUSTODY_MASTER_KEY) and tokens from
+auth.tokens. Configuration: --config FILE, then CUSTODY_* environment
+variables (see ` + "`custody config env`" + `). SIGTERM drains requests in flight.`,
+		Example: `  CUSTODY_CLICKHOUSE_TRANSPORT=native CUSTODY_CLICKHOUSE_ADDRS=clickhouse:9000 \
+    graphql --config /etc/custody/custody.yaml --addr :8080`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(configPath, os.Environ())
+			if err != nil {
+				return err
+			}
+			if addr != "" {
+				cfg.HTTP.Addr = addr
+			}
+			return node.RunGraphQL(cmd.Context(), cfg, version)
+		},
+	}
+	cmd.Flags().StringVar(&configPath, "config", os.Getenv("CUSTODY_CONFIG"), "YAML configuration file (env CUSTODY_CONFIG)")
+	cmd.Flags().StringVar(&addr, "addr", "", "listen address (env CUSTODY_HTTP_ADDR, default 127.0.0.1:8080)")
+	return cmd
+}

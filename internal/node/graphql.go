@@ -1,0 +1,116 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/custodyhq/custody/internal/auth"
+	"github.com/custodyhq/custody/internal/config"
+	"github.com/custodyhq/custody/internal/event"
+	"github.com/custodyhq/custody/internal/graphql"
+	"github.com/custodyhq/custody/internal/ingest"
+	"github.com/custodyhq/custody/internal/rejected"
+	"github.com/custodyhq/custody/internal/reportapi"
+	"github.com/custodyhq/custody/internal/server"
+	"github.com/custodyhq/custody/internal/storage"
+)
+
+// mountReadAPI builds the read API on the process's storage and mounts it
+// on srv behind authn: GraphQL at /graphql, and the download of a completed
+// request's report (admin only).
+func mountReadAPI(srv *server.Server, cfg config.Config, store *storage.Storage, authn *auth.Authenticator, registry prometheus.Registerer, log *slog.Logger) error {
+	svc, err := NewServices(cfg, store)
+	if err != nil {
+		return err
+	}
+	srv.Handle(reportapi.Pattern, authn.Require(reportapi.New(svc.Rights, svc.Audit, log), auth.Admin))
+	h, err := graphql.New(graphql.Deps{
+		Inventory: store.Inventory,
+		Audit:     svc.Audit,
+		Rejected: rejectedQueue{store: rejected.New(store.Conn, store.Keyring), opts: event.Options{Vocabulary: svc.Taxonomy},
+			sink: ingest.LogSink{Log: store.Events}},
+		Rights:    svc.Rights,
+		Lifecycle: svc.Rights.Lifecycle(),
+	}, graphql.Config{Dev: cfg.Dev, ComplexityLimit: cfg.GraphQL.ComplexityLimit, DepthLimit: cfg.GraphQL.DepthLimit,
+		RequestTimeout: cfg.GraphQL.RequestTimeout, MaxBodyBytes: cfg.GraphQL.MaxBodyBytes}, log, registry)
+	if err != nil {
+		return fmt.Errorf("graphql: %w", err)
+	}
+	graphql.Mount(srv, authn, h)
+	return nil
+}
+
+// rejectedQueue adapts the rejected-event store to the GraphQL port:
+// replays validate with the process's taxonomy and append to the log
+// directly, as `custody rejected replay` does, so a replayed event is in
+// the log when the mutation answers.
+type rejectedQueue struct {
+	store *rejected.Store
+	opts  event.Options
+	sink  ingest.Sink
+}
+
+func (q rejectedQueue) List(ctx context.Context, f rejected.Filter) ([]rejected.Rejection, error) {
+	return q.store.List(ctx, f)
+}
+
+func (q rejectedQueue) Replay(ctx context.Context, ids []uuid.UUID) (rejected.ReplayReport, error) {
+	return q.store.Replay(ctx, ids, q.opts, q.sink)
+}
+
+// RunGraphQL runs the GraphQL role alone on cfg until ctx ends: storage
+// (migrated), the GraphQL API with /healthz, /readyz and /metrics, and no
+// broker or pipeline. It keeps no state of its own: run replicas against
+// a ClickHouse server (clickhouse.transport: native) behind a load
+// balancer.
+func RunGraphQL(ctx context.Context, cfg config.Config, version string) error {
+	log := cfg.Logger(os.Stderr)
+	start := time.Now()
+	log.Info("starting custody graphql", "version", version, "transport", cfg.ClickHouse.Transport, "dev", cfg.Dev)
+	if cfg.Dev {
+		log.Warn("DEVELOPMENT MODE: anonymous admin access to /graphql, introspection and GraphiQL at /graphql/play; never run production like this")
+	}
+	store, err := storage.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("close storage", "err", err)
+		}
+		log.Info("storage closed")
+	}()
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv, err := server.New(server.Config{
+		Addr: cfg.HTTP.Addr, ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout,
+		ShutdownTimeout: cfg.HTTP.ShutdownTimeout,
+	}, log, registry, server.Check{Name: "clickhouse", Run: store.Conn.Ping})
+	if err != nil {
+		return err
+	}
+	authn, err := authenticator(cfg, log)
+	if err != nil {
+		return err
+	}
+	if err := mountReadAPI(srv, cfg, store, authn, registry, log); err != nil {
+		return err
+	}
+	bound, err := srv.Listen()
+	if err != nil {
+		return err
+	}
+	log.Info("custody graphql ready", "addr", bound.String(), "startup", time.Since(start).Round(time.Millisecond))
+	if err := srv.Serve(ctx); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("shutting down")
+	return nil
+}
