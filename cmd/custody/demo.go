@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -426,15 +427,41 @@ func printTryNext(w io.Writer, p demoPlan, base, dataDir string) {
 		}
 	}
 	first := p.profiles[0].Tenant
+	base = strings.TrimSuffix(base, "/")
+	fmt.Fprintf(w, "\nLive: curl -s %s/metrics | grep -E '^custody_(ingest|pipeline)_events_total'\n", base)
+	fmt.Fprintf(w, "\nTry, while the server runs (GraphQL; with `make run DEV=0` add -H \"Authorization: Bearer $(cat %s/tokens/admin.token)\"):\n", dataDir)
+	for _, ex := range demoQueries(first, showcase[first]) {
+		fmt.Fprintf(w, "  # %s\n  curl -s %s/graphql -H 'Content-Type: application/json' -d '%s'\n", ex.what, base, ex.body)
+	}
 	fmt.Fprintf(w, `
-Live: curl -s %[1]s/metrics | grep -E '^custody_(ingest|pipeline)_events_total'
+Or from the command line, with the server stopped (they open the data directory %[1]s):
+  for t in %[2]s; do custody datamap --tenant $t --data-dir %[1]s; done
+  custody subject --tenant %[3]s --identifier email:%[4]s --purpose demo --data-dir %[1]s
+  custody lineage --tenant %[3]s --identifier email:%[4]s --element contact.email/email --purpose demo --data-dir %[1]s
+`, dataDir, strings.Join(tenants, " "), first, showcase[first])
+}
 
-Try (stop the server first: these open the data directory %[2]s):
-  # 1. each business's data map: what it collects, from whom, why, and whom it sells, shares or discloses it to
-  for t in %[3]s; do custody datamap --tenant $t --data-dir %[2]s; done
-  # 2. everything %[4]s holds about its showcase person, across their linked devices and identifiers
-  custody subject --tenant %[4]s --identifier email:%[5]s --purpose demo --data-dir %[2]s
-  # 3. where that person's email address went
-  custody lineage --tenant %[4]s --identifier email:%[5]s --element contact.email/email --purpose demo --data-dir %[2]s
-`, strings.TrimSuffix(base, "/"), dataDir, strings.Join(tenants, " "), first, showcase[first])
+// demoQuery is one GraphQL request the demo suggests.
+type demoQuery struct {
+	what string
+	body string // the JSON request body
+}
+
+// demoQueries are the three questions the demo suggests asking of tenant
+// and its showcase person.
+func demoQueries(tenant, email string) []demoQuery {
+	body := func(query string, vars map[string]string) string {
+		b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+		return string(b)
+	}
+	person := map[string]string{"id": "email:" + email, "t": tenant}
+	return []demoQuery{
+		{"1. " + tenant + "'s data map: what it collects, from whom, why, and to whom it sells, shares or discloses it",
+			body("query($t: String) { dataMap(tenant: $t) { flow category sourceKind purpose recipientKind recipientRole disclosure people } }",
+				map[string]string{"t": tenant})},
+		{"2. everything " + tenant + " holds about its showcase person, across their linked identifiers (recorded in their access log)",
+			body(`query($id: String!, $t: String) { subject(identifier: $id, tenant: $t, purpose: "demo") { identifiers { kind } elements { category name status sources { kind name } } disclosures { recipient kind role disclosure categories } consents { choice current since } } }`, person)},
+		{"3. where that person's email address went, derived data included",
+			body(`query($id: String!, $t: String) { lineage(identifier: $id, tenant: $t, category: "contact.email", name: "email", direction: DOWNSTREAM, purpose: "demo") { isPartial nodes { kind name } } }`, person)},
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -280,6 +281,29 @@ func TestDemoCmd_LoadsIntoARealServer(t *testing.T) {
 			t.Fatalf("the pipeline did not store %s events within 60s", stored)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	// The GraphQL queries the demo printed answer with the profile's data.
+	wants := []string{`"disclosure":"sale"`, "Data brokers", "Data brokers"} // the first profile: inkcartridges
+	var asked int
+	for _, line := range strings.Split(stdout, "\n") {
+		_, body, ok := strings.Cut(line, "-d '")
+		if !ok || !strings.Contains(line, "/graphql") {
+			continue
+		}
+		body = strings.TrimSuffix(strings.TrimSpace(body), "'")
+		resp, err := http.Post(s.addr+"/graphql", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || strings.Contains(string(b), `"errors"`) || !strings.Contains(string(b), wants[asked]) {
+			t.Errorf("printed query %d: %d %.600s; want %q in it", asked+1, resp.StatusCode, b, wants[asked])
+		}
+		asked++
+	}
+	if asked != len(wants) {
+		t.Fatalf("the demo printed %d GraphQL queries, want %d:\n%s", asked, len(wants), stdout)
 	}
 	stdout, _, err = runDemoCmd(t, args...)
 	if err != nil || !strings.Contains(stdout, fmt.Sprintf("accepted 0, duplicates %s,", generated)) {
