@@ -430,7 +430,7 @@ func printTryNext(w io.Writer, p demoPlan, base, dataDir string) {
 	base = strings.TrimSuffix(base, "/")
 	fmt.Fprintf(w, "\nLive: curl -s %s/metrics | grep -E '^custody_(ingest|pipeline)_events_total'\n", base)
 	fmt.Fprintf(w, "\nTry, while the server runs (GraphQL; with `make run DEV=0` add -H \"Authorization: Bearer $(cat %s/tokens/admin.token)\"):\n", dataDir)
-	for _, ex := range demoQueries(first, showcase[first]) {
+	for _, ex := range demoQueries(tenants, first, showcase[first]) {
 		fmt.Fprintf(w, "  # %s\n  curl -s %s/graphql -H 'Content-Type: application/json' -d '%s'\n", ex.what, base, ex.body)
 	}
 	fmt.Fprintf(w, `
@@ -447,18 +447,23 @@ type demoQuery struct {
 	body string // the JSON request body
 }
 
-// demoQueries are the three questions the demo suggests asking of tenant
-// and its showcase person.
-func demoQueries(tenant, email string) []demoQuery {
+// demoQueries are the three questions the demo suggests: every loaded
+// tenant's data map (one query, an alias per tenant), and the record and
+// email lineage of tenant's showcase person.
+func demoQueries(tenants []string, tenant, email string) []demoQuery {
 	body := func(query string, vars map[string]string) string {
 		b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 		return string(b)
 	}
+	var maps strings.Builder
+	for _, t := range tenants {
+		// Tenant names are profile keys (lower-case letters), valid aliases.
+		fmt.Fprintf(&maps, `%s: dataMap(tenant: %q) { flow category sourceKind purpose recipientKind recipientRole disclosure people } `, t, t)
+	}
 	person := map[string]string{"id": "email:" + email, "t": tenant}
 	return []demoQuery{
-		{"1. " + tenant + "'s data map: what it collects, from whom, why, and to whom it sells, shares or discloses it",
-			body("query($t: String) { dataMap(tenant: $t) { flow category sourceKind purpose recipientKind recipientRole disclosure people } }",
-				map[string]string{"t": tenant})},
+		{"1. each business's data map: what it collects, from whom, why, and to whom it sells, shares or discloses it",
+			body("{ "+maps.String()+"}", nil)},
 		{"2. everything " + tenant + " holds about its showcase person, across their linked identifiers (recorded in their access log)",
 			body(`query($id: String!, $t: String) { subject(identifier: $id, tenant: $t, purpose: "demo") { identifiers { kind } elements { category name status sources { kind name } } disclosures { recipient kind role disclosure categories } consents { choice current since } } }`, person)},
 		{"3. where that person's email address went, derived data included",

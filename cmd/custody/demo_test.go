@@ -283,7 +283,9 @@ func TestDemoCmd_LoadsIntoARealServer(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	// The GraphQL queries the demo printed answer with the profile's data.
-	wants := []string{`"disclosure":"sale"`, "Data brokers", "Data brokers"} // the first profile: inkcartridges
+	// Every profile's data map; then the first profile's (inkcartridges)
+	// showcase person.
+	wants := []string{`"ipcon":[{"flow"`, "Data brokers", "Data brokers"}
 	var asked int
 	for _, line := range strings.Split(stdout, "\n") {
 		_, body, ok := strings.Cut(line, "-d '")
@@ -299,6 +301,16 @@ func TestDemoCmd_LoadsIntoARealServer(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK || strings.Contains(string(b), `"errors"`) || !strings.Contains(string(b), wants[asked]) {
 			t.Errorf("printed query %d: %d %.600s; want %q in it", asked+1, resp.StatusCode, b, wants[asked])
+		}
+		if asked == 0 {
+			for _, tenant := range []string{"inkcartridges", "ipc", "ipcon", "ipmart", "iptor"} {
+				if !strings.Contains(string(b), `"`+tenant+`":[{"flow"`) {
+					t.Errorf("the data map query has no rows for %s", tenant)
+				}
+			}
+			if !strings.Contains(string(b), `"disclosure":"sale"`) {
+				t.Errorf("no data map shows a sale")
+			}
 		}
 		asked++
 	}
