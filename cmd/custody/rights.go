@@ -34,7 +34,7 @@ func cliActor() string {
 // withServices is withStorage plus the audit trail and the request queue.
 func (g *globalFlags) withServices(ctx context.Context, f func(config.Config, *storage.Storage, node.Services) error) error {
 	return g.withStorage(ctx, func(cfg config.Config, st *storage.Storage) error {
-		svc, err := node.NewServices(cfg, st)
+		svc, err := node.NewServices(cfg, st, nil)
 		if err != nil {
 			return err
 		}
@@ -103,18 +103,14 @@ the person's access log with --purpose. The file is written 0600.`,
 				var rep report.Report
 				var subject identity.Identifier
 				if requestID != "" {
-					r, err := svc.Rights.Get(ctx, tenant, requestID)
-					if err != nil {
+					r, same := requests.Request{}, false
+					if rep, r, same, err = svc.Rights.Download(ctx, tenant, requestID); err != nil {
 						return err
 					}
-					if len(r.Subject.Identifiers) > 0 {
-						subject = r.Subject.Identifiers[0]
-					}
-					var same bool
-					rep, same, err = svc.Rights.Download(ctx, tenant, requestID)
-					if err != nil {
-						return err
-					}
+					// The log keeps the person's identifiers hashed only: the
+					// read is recorded under the request, which the person's
+					// access log includes.
+					subject = requests.RequestIdentifier(r.ID)
 					if !same {
 						fmt.Fprintln(cmd.ErrOrStderr(), "warning: this report differs from the one delivered: data in it has since been erased, corrected or shredded")
 					}
@@ -126,11 +122,9 @@ the person's access log with --purpose. The file is written 0600.`,
 						return err
 					}
 				}
-				if subject.Value != "" {
-					if err := svc.Audit.Record(ctx, audit.Access{Tenant: tenant, Identifier: subject, Actor: cliActor(), Role: "admin",
-						Operation: "cli.report", Purpose: purpose, Found: true, RequestID: requestID}); err != nil {
-						return err
-					}
+				if err := svc.Audit.Record(ctx, audit.Access{Tenant: tenant, Identifier: subject, Actor: cliActor(), Role: "admin",
+					Operation: "cli.report", Purpose: purpose, Found: true, RequestID: requestID}); err != nil {
+					return err
 				}
 				return writeOut(cmd, out, func(w io.Writer) error { return report.Render(w, rep, f) })
 			})

@@ -37,16 +37,16 @@ type Appender interface {
 
 // Reader reads events (eventlog.Log).
 type Reader interface {
-	// ByPersonOfType returns the events of the given types whose subject
-	// key is among hashes.
-	ByPersonOfType(ctx context.Context, tenant string, hashes []string, types ...event.Type) ([]event.Recorded, error)
-	// ByHashes returns every event carrying any of hashes.
-	ByHashes(ctx context.Context, tenant string, hashes []string) ([]event.Recorded, error)
+	// ByHashes returns the events of the given types that carry any of
+	// hashes, in time order.
+	ByHashes(ctx context.Context, tenant string, hashes []string, types ...event.Type) ([]event.Recorded, error)
 }
 
 // Resolver finds the person an identifier belongs to (inventory.Service).
 type Resolver interface {
-	Resolve(ctx context.Context, tenant string, id identity.Identifier) (inventory.Person, error)
+	// Hashes returns the hashes of all of the person's identifiers, or an
+	// error wrapping inventory.ErrNotFound.
+	Hashes(ctx context.Context, tenant string, id identity.Identifier) ([]string, error)
 }
 
 // Access is one read to record.
@@ -128,19 +128,16 @@ func (t *Trail) For(ctx context.Context, tenant string, id identity.Identifier) 
 	if err != nil {
 		return nil, fmt.Errorf("identifier: %w", err)
 	}
-	hashes := []string{ref.Hash}
-	switch p, err := t.people.Resolve(ctx, tenant, id); {
-	case err == nil:
-		hashes = hashes[:0]
-		for _, r := range p.Identifiers {
-			hashes = append(hashes, r.Hash)
-		}
-	case !errors.Is(err, inventory.ErrNotFound):
+	hashes, err := t.people.Hashes(ctx, tenant, id)
+	switch {
+	case errors.Is(err, inventory.ErrNotFound):
+		hashes = []string{ref.Hash}
+	case err != nil:
 		return nil, err
 	}
 	// Reads of the person's rights requests (their reports) are recorded
 	// under the request's identifier: add those of the requests about them.
-	named, err := t.reader.ByHashes(ctx, tenant, hashes)
+	named, err := t.reader.ByHashes(ctx, tenant, hashes, event.TypeRequestOpened)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +149,7 @@ func (t *Trail) For(ctx context.Context, tenant string, id identity.Identifier) 
 			}
 		}
 	}
-	recs, err := t.reader.ByPersonOfType(ctx, tenant, hashes, event.TypeAccessRecorded)
+	recs, err := t.reader.ByHashes(ctx, tenant, hashes, event.TypeAccessRecorded)
 	if err != nil {
 		return nil, err
 	}

@@ -344,10 +344,19 @@ func (l *Log) ByIdentifiers(ctx context.Context, tenant string, ids ...identity.
 	return l.ByHashes(ctx, tenant, hashes)
 }
 
-// ByHashes is ByIdentifiers for identifiers already hashed.
-func (l *Log) ByHashes(ctx context.Context, tenant string, hashes []string) ([]event.Recorded, error) {
+// ByHashes is ByIdentifiers for identifiers already hashed; with types,
+// only events of those types are read.
+func (l *Log) ByHashes(ctx context.Context, tenant string, hashes []string, types ...event.Type) ([]event.Recorded, error) {
+	q, p := queryByIdentifiers, clickhouse.Params{"tenant": tenant, "hashes": hashes}
+	if len(types) > 0 {
+		ts := make([]string, len(types))
+		for i, t := range types {
+			ts[i] = string(t)
+		}
+		q, p["types"] = queryByIdentifiersTypes, ts
+	}
 	var rows []row
-	if err := l.conn.Select(ctx, &rows, queryByIdentifiers, clickhouse.Params{"tenant": tenant, "hashes": hashes}); err != nil {
+	if err := l.conn.Select(ctx, &rows, q, p); err != nil {
 		return nil, fmt.Errorf("read events by identifier: %w", err)
 	}
 	return l.records(ctx, rows)
@@ -360,22 +369,6 @@ func (l *Log) ByHashes(ctx context.Context, tenant string, hashes []string) ([]e
 func (l *Log) ByPerson(ctx context.Context, tenant string, hashes []string) ([]event.Recorded, error) {
 	var rows []row
 	if err := l.conn.Select(ctx, &rows, queryByPerson, clickhouse.Params{"tenant": tenant, "hashes": hashes}); err != nil {
-		return nil, fmt.Errorf("read person's events: %w", err)
-	}
-	return l.records(ctx, rows)
-}
-
-// ByPersonOfType is ByPerson for events of the given types only. With
-// hashes that are not a whole person it returns the events whose subject
-// key is among them: those that name one of them as their smallest
-// identifier (all of an audit entry's, which names one identifier).
-func (l *Log) ByPersonOfType(ctx context.Context, tenant string, hashes []string, types ...event.Type) ([]event.Recorded, error) {
-	ts := make([]string, len(types))
-	for i, t := range types {
-		ts[i] = string(t)
-	}
-	var rows []row
-	if err := l.conn.Select(ctx, &rows, queryByPersonTypes, clickhouse.Params{"tenant": tenant, "hashes": hashes, "types": ts}); err != nil {
 		return nil, fmt.Errorf("read person's events: %w", err)
 	}
 	return l.records(ctx, rows)

@@ -46,20 +46,24 @@ WHERE tenant = {tenant:String} AND subject_key IN (SELECT arrayJoin({hashes:Arra
 ORDER BY occurred_at, event_id
 LIMIT 1 BY event_id`
 
-	// queryByPersonTypes is queryByPerson for some event types only.
-	queryByPersonTypes = `SELECT ` + eventColumns + `
-FROM events FINAL
-WHERE tenant = {tenant:String} AND subject_key IN (SELECT arrayJoin({hashes:Array(String)}))
-  AND type IN (SELECT arrayJoin({types:Array(String)}))
-ORDER BY occurred_at, event_id
-LIMIT 1 BY event_id`
-
 	// queryOfTypes reads every event of some types of a tenant: Custody's
 	// own records (rights requests), which are few. It scans the tenant's
 	// part of the log, skipping granules by the type index.
 	queryOfTypes = `SELECT ` + eventColumns + `
 FROM events FINAL
 WHERE tenant = {tenant:String} AND type IN (SELECT arrayJoin({types:Array(String)}))
+ORDER BY occurred_at, event_id
+LIMIT 1 BY event_id`
+
+	// queryByIdentifiersTypes is queryByIdentifiers for some event types
+	// only.
+	queryByIdentifiersTypes = `SELECT ` + eventColumns + `
+FROM events FINAL
+WHERE tenant = {tenant:String}
+  AND (subject_key, event_id) IN (
+        SELECT subject_key, event_id FROM event_identifiers
+        WHERE tenant = {tenant:String} AND identifier_hash IN (SELECT arrayJoin({hashes:Array(String)})))
+  AND type IN (SELECT arrayJoin({types:Array(String)}))
 ORDER BY occurred_at, event_id
 LIMIT 1 BY event_id`
 

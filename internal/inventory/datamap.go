@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -39,6 +40,20 @@ func (p *people) union(a, b string) {
 	}
 }
 
+// factsAndPeople reads tenant's fact groups in w and resolves its people.
+func (s *Service) factsAndPeople(ctx context.Context, tenant string, w projections.Window) ([]FactGroup, *people, error) {
+	tenant = tenantOr(tenant)
+	groups, err := s.facts.Facts(ctx, tenant, w)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read data map facts: %w", err)
+	}
+	ppl, err := s.people(ctx, tenant)
+	if err != nil {
+		return nil, nil, err
+	}
+	return groups, ppl, nil
+}
+
 func (s *Service) people(ctx context.Context, tenant string) (*people, error) {
 	links, err := s.ids.Links(ctx, tenant)
 	if err != nil {
@@ -61,12 +76,7 @@ func tenantOr(tenant string) string {
 // DataMap returns tenant's data map over w, as projections.DataMap defines
 // it: people counted as resolved from every event, inside w or not.
 func (s *Service) DataMap(ctx context.Context, tenant string, w projections.Window) ([]projections.DataMapRow, error) {
-	tenant = tenantOr(tenant)
-	groups, err := s.facts.Facts(ctx, tenant, w)
-	if err != nil {
-		return nil, fmt.Errorf("read data map facts: %w", err)
-	}
-	ppl, err := s.people(ctx, tenant)
+	groups, ppl, err := s.factsAndPeople(ctx, tenant, w)
 	if err != nil {
 		return nil, err
 	}
@@ -110,12 +120,7 @@ type Recipient struct {
 // Recipients returns every recipient of tenant's disclosures over w, by
 // name then kind.
 func (s *Service) Recipients(ctx context.Context, tenant string, w projections.Window) ([]Recipient, error) {
-	tenant = tenantOr(tenant)
-	groups, err := s.facts.Facts(ctx, tenant, w)
-	if err != nil {
-		return nil, fmt.Errorf("read data map facts: %w", err)
-	}
-	ppl, err := s.people(ctx, tenant)
+	groups, ppl, err := s.factsAndPeople(ctx, tenant, w)
 	if err != nil {
 		return nil, err
 	}
@@ -169,14 +174,10 @@ func addNonEmpty(s map[string]struct{}, v string) {
 	}
 }
 
+// sorted returns the set's members in order, nil when empty.
 func sorted(s map[string]struct{}) []string {
 	if len(s) == 0 {
 		return nil
 	}
-	out := make([]string, 0, len(s))
-	for v := range s {
-		out = append(out, v)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(s))
 }

@@ -20,13 +20,15 @@ import (
 	"github.com/custodyhq/custody/internal/reportapi"
 	"github.com/custodyhq/custody/internal/server"
 	"github.com/custodyhq/custody/internal/storage"
+	"github.com/custodyhq/custody/internal/taxonomy"
 )
 
 // mountReadAPI builds the read API on the process's storage and mounts it
 // on srv behind authn: GraphQL at /graphql, and the download of a completed
 // request's report (admin only).
-func mountReadAPI(srv *server.Server, cfg config.Config, store *storage.Storage, authn *auth.Authenticator, registry prometheus.Registerer, log *slog.Logger) error {
-	svc, err := NewServices(cfg, store)
+func mountReadAPI(srv *server.Server, cfg config.Config, store *storage.Storage, tax *taxonomy.Taxonomy, authn *auth.Authenticator,
+	registry prometheus.Registerer, log *slog.Logger) error {
+	svc, err := NewServices(cfg, store, tax)
 	if err != nil {
 		return err
 	}
@@ -89,10 +91,7 @@ func RunGraphQL(ctx context.Context, cfg config.Config, version string) error {
 	}()
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv, err := server.New(server.Config{
-		Addr: cfg.HTTP.Addr, ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout,
-		ShutdownTimeout: cfg.HTTP.ShutdownTimeout,
-	}, log, registry, server.Check{Name: "clickhouse", Run: store.Conn.Ping})
+	srv, err := newServer(cfg, store, registry, log)
 	if err != nil {
 		return err
 	}
@@ -100,17 +99,8 @@ func RunGraphQL(ctx context.Context, cfg config.Config, version string) error {
 	if err != nil {
 		return err
 	}
-	if err := mountReadAPI(srv, cfg, store, authn, registry, log); err != nil {
+	if err := mountReadAPI(srv, cfg, store, nil, authn, registry, log); err != nil {
 		return err
 	}
-	bound, err := srv.Listen()
-	if err != nil {
-		return err
-	}
-	log.Info("custody graphql ready", "addr", bound.String(), "startup", time.Since(start).Round(time.Millisecond))
-	if err := srv.Serve(ctx); err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
-	log.Info("shutting down")
-	return nil
+	return serve(ctx, srv, "custody graphql ready", start, log)
 }

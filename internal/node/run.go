@@ -84,21 +84,32 @@ func Run(ctx context.Context, cfg config.Config, version string, role Role) erro
 		<-pipeDone
 		log.Info("pipeline stopped")
 	}()
-	srv, err := server.New(server.Config{
-		Addr: cfg.HTTP.Addr, ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout,
-		ShutdownTimeout: cfg.HTTP.ShutdownTimeout,
-	}, log, registry, server.Check{Name: "clickhouse", Run: store.Conn.Ping})
+	srv, err := newServer(cfg, store, registry, log)
 	if err != nil {
 		return err
 	}
 	if err := mountAPI(srv, cfg, store, tr.Sink, role, registry, log); err != nil {
 		return err
 	}
+	return serve(ctx, srv, "custody ready", start, log)
+}
+
+// newServer builds the HTTP server of a process: probes (ClickHouse must
+// answer for /readyz), /metrics on registry.
+func newServer(cfg config.Config, store *storage.Storage, registry *prometheus.Registry, log *slog.Logger) (*server.Server, error) {
+	return server.New(server.Config{
+		Addr: cfg.HTTP.Addr, ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout,
+		ShutdownTimeout: cfg.HTTP.ShutdownTimeout,
+	}, log, registry, server.Check{Name: "clickhouse", Run: store.Conn.Ping})
+}
+
+// serve listens, logs that the process is ready, and serves until ctx ends.
+func serve(ctx context.Context, srv *server.Server, ready string, start time.Time, log *slog.Logger) error {
 	bound, err := srv.Listen()
 	if err != nil {
 		return err
 	}
-	log.Info("custody ready", "addr", bound.String(), "startup", time.Since(start).Round(time.Millisecond))
+	log.Info(ready, "addr", bound.String(), "startup", time.Since(start).Round(time.Millisecond))
 	if err := srv.Serve(ctx); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -125,7 +136,7 @@ func mountAPI(srv *server.Server, cfg config.Config, store *storage.Storage, sin
 	if role == RoleIngest {
 		return nil
 	}
-	return mountReadAPI(srv, cfg, store, authn, registry, log)
+	return mountReadAPI(srv, cfg, store, tax, authn, registry, log)
 }
 
 // authenticator builds the API's token check: the configured tokens, or in

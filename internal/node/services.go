@@ -22,11 +22,14 @@ type Services struct {
 	Rights   *rights.Service
 }
 
-// NewServices builds the services on opened storage.
-func NewServices(cfg config.Config, st *storage.Storage) (Services, error) {
-	tax, err := LoadTaxonomy(cfg)
-	if err != nil {
-		return Services{}, err
+// NewServices builds the services on opened storage, with the taxonomy
+// LoadTaxonomy loaded (nil: load it here).
+func NewServices(cfg config.Config, st *storage.Storage, tax *taxonomy.Taxonomy) (Services, error) {
+	if tax == nil {
+		var err error
+		if tax, err = LoadTaxonomy(cfg); err != nil {
+			return Services{}, err
+		}
 	}
 	loc, err := time.LoadLocation(cfg.Requests.TimeZone)
 	if err != nil {

@@ -27,8 +27,7 @@ import (
 
 // Rights is the request queue (rights.Service).
 type Rights interface {
-	Get(ctx context.Context, tenant, id string) (requests.Request, error)
-	Download(ctx context.Context, tenant, id string) (report.Report, bool, error)
+	Download(ctx context.Context, tenant, id string) (report.Report, requests.Request, bool, error)
 }
 
 // Auditor records reads of personal data (audit.Trail).
@@ -67,26 +66,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "purpose: say why you are downloading this person's report (?purpose=…); it goes into their access log", http.StatusBadRequest)
 		return
 	}
-	req, err := h.rights.Get(ctx, tenant, id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	rep, same, err := h.rights.Download(ctx, tenant, id)
+	rep, req, same, err := h.rights.Download(ctx, tenant, id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	p, _ := auth.PrincipalFrom(ctx)
-	if len(req.Subject.Identifiers) > 0 {
-		// The request's own identifier names whose report this is; the
-		// person's identifiers are kept hashed only.
-		a := audit.Access{Tenant: req.Tenant, Identifier: requests.RequestIdentifier(req.ID), Actor: p.Name, Role: string(p.Role),
-			Operation: "http.report_download", Purpose: purpose, Found: true, RequestID: req.ID}
-		if err := h.audit.Record(ctx, a); err != nil {
-			h.fail(w, r, err)
-			return
-		}
+	// Recorded under the request's own identifier (the person's are kept
+	// hashed only); the person's access log includes their requests'.
+	a := audit.Access{Tenant: req.Tenant, Identifier: requests.RequestIdentifier(req.ID), Actor: p.Name, Role: string(p.Role),
+		Operation: "http.report_download", Purpose: purpose, Found: true, RequestID: req.ID}
+	if err := h.audit.Record(ctx, a); err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	var b bytes.Buffer
 	if err := report.Render(&b, rep, format); err != nil {

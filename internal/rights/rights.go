@@ -164,15 +164,21 @@ func (st stored) get(id string) (requests.Request, bool) {
 
 // Get returns one request.
 func (s *Service) Get(ctx context.Context, tenant, id string) (requests.Request, error) {
-	st, err := s.load(ctx, tenantOr(tenant), id)
+	r, _, err := s.one(ctx, tenantOr(tenant), id)
+	return r, err
+}
+
+// one reads one request and the identifiers it was opened with.
+func (s *Service) one(ctx context.Context, tenant, id string) (requests.Request, []identity.Ref, error) {
+	st, err := s.load(ctx, tenant, id)
 	if err != nil {
-		return requests.Request{}, err
+		return requests.Request{}, nil, err
 	}
 	r, ok := st.get(id)
 	if !ok {
-		return requests.Request{}, fmt.Errorf("request %q: %w", id, ErrNotFound)
+		return requests.Request{}, nil, fmt.Errorf("request %q: %w", id, ErrNotFound)
 	}
-	return r, nil
+	return r, st.refs[id], nil
 }
 
 func (s *Service) append(ctx context.Context, e *event.Event) error {
@@ -223,6 +229,11 @@ func (s *Service) step(ctx context.Context, tenant, id string, cmd func(requests
 	if err != nil {
 		return requests.Request{}, err
 	}
+	return s.apply(ctx, r, cmd)
+}
+
+// apply runs cmd on r as read, appends its event and returns r after it.
+func (s *Service) apply(ctx context.Context, r requests.Request, cmd func(requests.Request) (*event.Event, error)) (requests.Request, error) {
 	e, err := cmd(r)
 	if err != nil {
 		return requests.Request{}, err
@@ -272,16 +283,12 @@ func (s *Service) Appeal(ctx context.Context, tenant, id string, in requests.App
 func (s *Service) Complete(ctx context.Context, tenant, id string, in requests.CompleteInput) (requests.Request, error) {
 	tenant = tenantOr(tenant)
 	in.Act = s.act(in.Act)
-	st, err := s.load(ctx, tenant, id)
+	r, refs, err := s.one(ctx, tenant, id)
 	if err != nil {
 		return requests.Request{}, err
 	}
-	r, ok := st.get(id)
-	if !ok {
-		return requests.Request{}, fmt.Errorf("request %q: %w", id, ErrNotFound)
-	}
 	if r.Type.Discloses() && in.Report == nil {
-		rep, err := s.reportFor(ctx, tenant, r, st.refs[r.ID], in.At)
+		rep, err := s.reportFor(ctx, tenant, r, refs, in.At)
 		if err != nil {
 			return requests.Request{}, fmt.Errorf("build the report: %w", err)
 		}
@@ -291,7 +298,7 @@ func (s *Service) Complete(ctx context.Context, tenant, id string, in requests.C
 		}
 		in.Report = &requests.ReportRef{ID: r.ID, SHA256: sum}
 	}
-	return s.step(ctx, tenant, id, func(r requests.Request) (*event.Event, error) { return s.lc.Complete(r, in) })
+	return s.apply(ctx, r, func(r requests.Request) (*event.Event, error) { return s.lc.Complete(r, in) })
 }
 
 // digest is the SHA-256 of the report's JSON form, which is deterministic.
@@ -361,30 +368,27 @@ func (s *Service) RightToKnow(ctx context.Context, tenant string, id identity.Id
 }
 
 // Download builds again the report a completed request delivered, as of its
-// completion, and reports whether it is byte for byte the one delivered.
-func (s *Service) Download(ctx context.Context, tenant, id string) (report.Report, bool, error) {
+// completion, and reports whether it is byte for byte the one delivered. It
+// returns the request too.
+func (s *Service) Download(ctx context.Context, tenant, id string) (report.Report, requests.Request, bool, error) {
 	tenant = tenantOr(tenant)
-	st, err := s.load(ctx, tenant, id)
+	r, refs, err := s.one(ctx, tenant, id)
 	if err != nil {
-		return report.Report{}, false, err
-	}
-	r, ok := st.get(id)
-	if !ok {
-		return report.Report{}, false, fmt.Errorf("request %q: %w", id, ErrNotFound)
+		return report.Report{}, requests.Request{}, false, err
 	}
 	d := r.Final()
 	if d == nil || d.Report == nil {
-		return report.Report{}, false, fmt.Errorf("request %q: %w", id, ErrNoReport)
+		return report.Report{}, r, false, fmt.Errorf("request %q: %w", id, ErrNoReport)
 	}
-	rep, err := s.reportFor(ctx, tenant, r, st.refs[r.ID], d.At)
+	rep, err := s.reportFor(ctx, tenant, r, refs, d.At)
 	if err != nil {
-		return report.Report{}, false, err
+		return report.Report{}, r, false, err
 	}
 	sum, err := digest(rep)
 	if err != nil {
-		return report.Report{}, false, err
+		return report.Report{}, r, false, err
 	}
-	return rep, sum == d.Report.SHA256, nil
+	return rep, r, sum == d.Report.SHA256, nil
 }
 
 // Metrics returns the 11 CCR 7102 metrics of a calendar year, per type.

@@ -108,7 +108,7 @@ func TestRequestToKnowLifecycleAndReport(t *testing.T) {
 	}
 	// The delivered report is built again, identical, and says what the
 	// law requires: values shown except the card number, which is named.
-	rep, same, err := svc.Download(ctx, tenant, r.ID)
+	rep, _, same, err := svc.Download(ctx, tenant, r.ID)
 	if err != nil {
 		t.Fatalf("download: %v", err)
 	}
@@ -132,7 +132,7 @@ func TestRequestToKnowLifecycleAndReport(t *testing.T) {
 	}
 
 	// A request to delete cannot be downloaded; unknown ids are not found.
-	if _, _, err := svc.Download(ctx, tenant, "nope"); !errors.Is(err, rights.ErrNotFound) {
+	if _, _, _, err := svc.Download(ctx, tenant, "nope"); !errors.Is(err, rights.ErrNotFound) {
 		t.Fatalf("download unknown: %v", err)
 	}
 	m, err := svc.Metrics(ctx, tenant, 2026)
