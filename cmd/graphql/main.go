@@ -7,33 +7,21 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/custodyhq/custody/internal/config"
 	"github.com/custodyhq/custody/internal/node"
+	"github.com/custodyhq/custody/internal/rolecmd"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRoot().ExecuteContext(ctx)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "graphql:", err)
-		os.Exit(1)
-	}
-}
+func main() { rolecmd.Main(newRoot()) }
 
 func newRoot() *cobra.Command {
-	var configPath, addr string
-	cmd := &cobra.Command{
+	return rolecmd.New(rolecmd.Spec{
 		Use:   "graphql",
 		Short: "Run Custody's GraphQL role: the API for privacy teams, stateless",
 		Long: `Runs the GraphQL API at /graphql (POST JSON, GET for queries) with /healthz,
@@ -51,21 +39,8 @@ auth.tokens. Configuration: --config FILE, then CUSTODY_* environment
 variables (see ` + "`custody config env`" + `). SIGTERM drains requests in flight.`,
 		Example: `  CUSTODY_CLICKHOUSE_TRANSPORT=native CUSTODY_CLICKHOUSE_ADDRS=clickhouse:9000 \
     graphql --config /etc/custody/custody.yaml --addr :8080`,
-		Args:          cobra.NoArgs,
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(configPath, os.Environ())
-			if err != nil {
-				return err
-			}
-			if addr != "" {
-				cfg.HTTP.Addr = addr
-			}
-			return node.RunGraphQL(cmd.Context(), cfg, version)
+		Run: func(ctx context.Context, cfg config.Config) error {
+			return node.RunGraphQL(ctx, cfg, version)
 		},
-	}
-	cmd.Flags().StringVar(&configPath, "config", os.Getenv("CUSTODY_CONFIG"), "YAML configuration file (env CUSTODY_CONFIG)")
-	cmd.Flags().StringVar(&addr, "addr", "", "listen address (env CUSTODY_HTTP_ADDR, default 127.0.0.1:8080)")
-	return cmd
+	})
 }

@@ -8,33 +8,21 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/custodyhq/custody/internal/config"
 	"github.com/custodyhq/custody/internal/node"
+	"github.com/custodyhq/custody/internal/rolecmd"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRoot().ExecuteContext(ctx)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ingest:", err)
-		os.Exit(1)
-	}
-}
+func main() { rolecmd.Main(newRoot()) }
 
 func newRoot() *cobra.Command {
-	var configPath, addr string
-	cmd := &cobra.Command{
+	return rolecmd.New(rolecmd.Spec{
 		Use:   "ingest",
 		Short: "Run Custody's ingest role: HTTP ingest and the broker → ClickHouse pipeline",
 		Long: `Runs POST /v1/events and the pipeline that moves events from the broker into
@@ -44,21 +32,8 @@ For scale-out set broker.mode: nats (broker.urls) and clickhouse.transport:
 native (clickhouse.native.addrs); replicas share the work through one durable
 consumer. Configuration: --config FILE, then CUSTODY_* environment variables
 (see ` + "`custody config env`" + `). SIGTERM drains requests and in-flight batches.`,
-		Args:          cobra.NoArgs,
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(configPath, os.Environ())
-			if err != nil {
-				return err
-			}
-			if addr != "" {
-				cfg.HTTP.Addr = addr
-			}
-			return node.Run(cmd.Context(), cfg, version, node.RoleIngest)
+		Run: func(ctx context.Context, cfg config.Config) error {
+			return node.Run(ctx, cfg, version, node.RoleIngest)
 		},
-	}
-	cmd.Flags().StringVar(&configPath, "config", os.Getenv("CUSTODY_CONFIG"), "YAML configuration file (env CUSTODY_CONFIG)")
-	cmd.Flags().StringVar(&addr, "addr", "", "listen address (env CUSTODY_HTTP_ADDR)")
-	return cmd
+	})
 }
