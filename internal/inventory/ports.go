@@ -29,27 +29,15 @@ type Events interface {
 	ByPerson(ctx context.Context, tenant string, hashes []string) ([]event.Recorded, error)
 }
 
-// Reached is an identifier found by a walk over the identity links, and
-// the fewest hops it took.
-type Reached struct {
-	identity.Ref
-	Hops int
-}
-
-// ReachHops is how far one IdentityGraph.Reach call walks. One: a
-// statement walking three hops at once was measured slower on chDB (17 ms
-// against 3 × 6 ms) than the walk's usual two or three one-hop statements.
-const ReachHops = 1
-
 // IdentityGraph reads the stored identity links.
 type IdentityGraph interface {
-	// Reach returns every identifier within ReachHops hops of any of hashes
-	// over the links (an identifier links to the hub of each event it
-	// appears in, and a hub to every identifier of its events), each once
-	// with its fewest hops, in any order. Each of hashes that any event
-	// other than request.* and access.* names is among them; a hash no
-	// such event names yields nothing.
-	Reach(ctx context.Context, tenant string, hashes []string) ([]Reached, error)
+	// Neighbours returns every identifier that shares an event with any of
+	// hashes (an identifier links to the hub of each event it appears in,
+	// and a hub to every identifier of its events), each once, in any
+	// order. Each of hashes that any event other than request.* and
+	// access.* names is among them; a hash no such event names yields
+	// nothing.
+	Neighbours(ctx context.Context, tenant string, hashes []string) ([]identity.Ref, error)
 	// Links returns tenant's identifier links, each unordered pair once.
 	Links(ctx context.Context, tenant string) ([][2]string, error)
 }

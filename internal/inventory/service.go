@@ -65,9 +65,9 @@ type Person struct {
 }
 
 // person walks the identity links from ref to the whole person and reads
-// their events. Each Reach walks ReachHops hops; only identifiers first
-// found at the last hop can have links not yet followed, so the walk goes
-// on from those that are new until none is. The walk's last step usually
+// their events, one hop per statement, on from the identifiers that are new
+// until none is (a statement walking three hops at once measured slower on
+// chDB: 17 ms against ~6 ms per one-hop statement). The walk's last step usually
 // finds nothing new, so while it runs the events of the identifiers found
 // so far are read at the same time, and kept if it indeed finds nothing:
 // one round trip less (measured at 10,000,000 stored events: the walk's
@@ -92,7 +92,7 @@ func (s *Service) person(ctx context.Context, tenant string, ref identity.Ref, r
 				pending <- readResult{evs, err}
 			}(hashes)
 		}
-		reached, err := s.ids.Reach(ctx, tenant, frontier)
+		reached, err := s.ids.Neighbours(ctx, tenant, frontier)
 		if err != nil {
 			return nil, nil, fmt.Errorf("resolve person: %w", err)
 		}
@@ -102,9 +102,7 @@ func (s *Service) person(ctx context.Context, tenant string, ref identity.Ref, r
 				continue
 			}
 			seen[r.Hash] = true
-			if r.Hops == ReachHops {
-				frontier = append(frontier, r.Hash)
-			}
+			frontier = append(frontier, r.Hash)
 		}
 		if len(seen) > s.cfg.MaxIdentifiers {
 			return nil, nil, fmt.Errorf("%w: more than %d identifiers are linked to this one", ErrTooLarge, s.cfg.MaxIdentifiers)

@@ -32,10 +32,10 @@ WHERE database = currentDatabase() AND name = {name:String}`
 	queryState = `SELECT name, version, table_name, state, built_at, built_through, events, seconds, updated_at
 FROM projection_state FINAL ORDER BY name, version`
 
-	// queryReach is one step of the walk over identity_edges: every
+	// queryNeighbours is one step of the walk over identity_edges: every
 	// identifier sharing an event with one of hashes (each of hashes itself
 	// among them, through its event's hub).
-	queryReach = `SELECT DISTINCT to_hash, to_kind, to_namespace, toUInt8(1) AS hops FROM {{.Table}}
+	queryNeighbours = `SELECT DISTINCT to_hash, to_kind, to_namespace FROM {{.Table}}
 WHERE tenant = {tenant:String} AND from_hash IN (SELECT arrayJoin({hashes:Array(String)}))
 SETTINGS max_threads = 1`
 

@@ -26,9 +26,9 @@ func (s *Store) query(d definition, text string) (string, error) {
 	return s.render(text, map[string]string{"Table": tableOf(d)})
 }
 
-// Reach implements inventory.IdentityGraph.
-func (s *Store) Reach(ctx context.Context, tenant string, hashes []string) ([]inventory.Reached, error) {
-	q, err := s.query(identityEdges, queryReach)
+// Neighbours implements inventory.IdentityGraph.
+func (s *Store) Neighbours(ctx context.Context, tenant string, hashes []string) ([]identity.Ref, error) {
+	q, err := s.query(identityEdges, queryNeighbours)
 	if err != nil {
 		return nil, err
 	}
@@ -36,14 +36,13 @@ func (s *Store) Reach(ctx context.Context, tenant string, hashes []string) ([]in
 		To        string `ch:"to_hash"`
 		Kind      string `ch:"to_kind"`
 		Namespace string `ch:"to_namespace"`
-		Hops      uint8  `ch:"hops"`
 	}
 	if err := s.conn.Select(ctx, &rows, q, clickhouse.Params{"tenant": tenant, "hashes": hashes}); err != nil {
 		return nil, fmt.Errorf("read identity edges: %w", err)
 	}
-	out := make([]inventory.Reached, len(rows))
+	out := make([]identity.Ref, len(rows))
 	for i, r := range rows {
-		out[i] = inventory.Reached{Ref: identity.Ref{Kind: identity.Kind(r.Kind), Namespace: r.Namespace, Hash: r.To}, Hops: int(r.Hops)}
+		out[i] = identity.Ref{Kind: identity.Kind(r.Kind), Namespace: r.Namespace, Hash: r.To}
 	}
 	return out, nil
 }
