@@ -104,12 +104,15 @@ func TestServe_SIGKILLUnderLoadLosesNothingAcknowledged(t *testing.T) {
 
 	// After a restart the pipeline recovers by itself what was acknowledged
 	// but not yet in the log: messages delivered to the killed process come
-	// back after the broker's AckWait (30 s on a single node). Then every
-	// acknowledged event must already be stored — sending them once more,
-	// each must come back duplicate (a re-send that stored it would say
-	// accepted).
+	// back after the broker's AckWait (30 s on a single node). Once the
+	// pipeline has gone quiet every acknowledged event must already be
+	// stored — sending them once more, each must come back duplicate (a
+	// re-send that stored it would say accepted). A fixed wait is not
+	// enough on a loaded machine: the redelivered batches may still be
+	// queued behind each other.
 	s = start(t, bin, dir, "--dev")
-	time.Sleep(35 * time.Second)
+	time.Sleep(32 * time.Second)
+	waitPipelineQuiet(t, s.addr, 10*time.Second, 3*time.Minute)
 	var all []string
 	for _, line := range acked {
 		all = append(all, line)
@@ -145,5 +148,32 @@ func TestServe_SIGKILLUnderLoadLosesNothingAcknowledged(t *testing.T) {
 	}
 	if twice != 0 || events != distinct || distinct < len(acked) {
 		t.Fatalf("log: %d events, %d distinct, %d visible twice; %d were acknowledged", events, distinct, twice, len(acked))
+	}
+}
+
+// waitPipelineQuiet waits until the pipeline has handled no message for
+// quiet (custody_pipeline_batches_total unchanged), or fails after limit.
+func waitPipelineQuiet(t *testing.T, addr string, quiet, limit time.Duration) {
+	t.Helper()
+	batches := func() string {
+		_, metrics := get(t, addr+"/metrics")
+		var lines []string
+		for _, l := range strings.Split(metrics, "\n") {
+			if strings.HasPrefix(l, "custody_pipeline_batches_total") {
+				lines = append(lines, l)
+			}
+		}
+		return strings.Join(lines, "\n")
+	}
+	deadline := time.Now().Add(limit)
+	last, since := batches(), time.Now()
+	for time.Since(since) < quiet {
+		if time.Now().After(deadline) {
+			t.Fatalf("the pipeline was still storing batches after %s", limit)
+		}
+		time.Sleep(time.Second)
+		if now := batches(); now != last {
+			last, since = now, time.Now()
+		}
 	}
 }

@@ -84,7 +84,8 @@ then flags. ` + "`custody config env`" + ` lists the variables.`,
 	root.PersistentFlags().StringVar(&g.dataDir, "data-dir", "", "data directory (env CUSTODY_DATA_DIR, default ./data)")
 	root.PersistentFlags().BoolVar(&g.dev, "dev", false, "development mode: anonymous ingest, verbose defaults (env CUSTODY_DEV)")
 	root.AddCommand(newServe(g), newMigrate(g), newLog(g), newRejected(g), newToken(), newConfigCmd(g), newVersion(),
-		newSubject(g), newLineage(g), newDataMap(g), newProjections(g), newRebuild(g), newReport(g), newRequest(g), newDemoCmd(g))
+		newSubject(g), newLineage(g), newDataMap(g), newProjections(g), newRebuild(g), newReport(g), newRequest(g), newDemoCmd(g),
+		newKeys(g))
 	return root
 }
 

@@ -267,7 +267,7 @@ answer, not a failure.`,
 // withRejected opens storage, runs f with the rejected store, and closes.
 func withRejected(cmd *cobra.Command, g *globalFlags, f func(*storage.Storage, *rejected.Store) error) error {
 	return g.withStorage(cmd.Context(), func(_ config.Config, s *storage.Storage) error {
-		return f(s, rejected.New(s.Conn, s.Keyring))
+		return f(s, s.Rejected())
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -98,10 +99,26 @@ func valueSets() []valueSet {
 			name: "kafka", file: "kafka-values.yaml",
 			want:   []string{"Deployment/custody-ingest", "PodDisruptionBudget/custody-ingest", "Job/custody-migrations", "Secret/custody"},
 			absent: []string{"StatefulSet", "HorizontalPodAutoscaler", "Deployment/custody-graphql"},
-			// The Kafka adapter is not built: custody must refuse the
-			// configuration, naming the field and the mode (today: "must be
-			// embedded, nats or direct, got \"kafka\"").
-			configErr: regexp.MustCompile(`config broker\.mode: [^\n]*kafka`),
+			check: func(t *testing.T, c config.Config) {
+				k := c.Broker.Kafka
+				expect(t, "broker.mode", c.Broker.Mode, "kafka")
+				expect(t, "broker.kafka.brokers", strings.Join(k.Brokers, ","),
+					"kafka-0.kafka.messaging.svc:9093,kafka-1.kafka.messaging.svc:9093,kafka-2.kafka.messaging.svc:9093")
+				expect(t, "broker.kafka.topic", k.Topic, "custody.events")
+				expect(t, "broker.kafka.consumer_group", k.ConsumerGroup, "custody-ingest")
+				expect(t, "broker.kafka.partitions", k.Partitions, 24)
+				expect(t, "broker.kafka.replication_factor", k.ReplicationFactor, 3)
+				expect(t, "broker.kafka.retention", k.Retention, 72*time.Hour)
+				expect(t, "broker.kafka.tls.enabled", k.TLS.Enabled, true)
+				expect(t, "broker.kafka.tls.ca_file", k.TLS.CAFile, "/etc/custody/kafka-tls/ca.crt")
+				expect(t, "broker.kafka.sasl.mechanism", k.SASL.Mechanism, "SCRAM-SHA-512")
+				expect(t, "broker.kafka.sasl.username", k.SASL.Username, "custody")
+				// The migrations Job does not get the password (it never
+				// opens the transport); the ingest replicas do.
+				if k.SASL.Password != "" {
+					expect(t, "broker.kafka.sasl.password (from the Secret)", k.SASL.Password, "test-only-kafka-password")
+				}
+			},
 		},
 		{
 			name: "existing-secret", file: "existing-secret-values.yaml", existingSecret: "custody-keys",
@@ -148,6 +165,7 @@ func TestChart(t *testing.T) {
 func TestChart_RejectsBadValues(t *testing.T) {
 	helm := findHelm(t)
 	nats := filepath.Join(chartDir, "ci", "nats-values.yaml")
+	kafkaValues := filepath.Join(chartDir, "ci", "kafka-values.yaml")
 	tests := []struct {
 		name string
 		args []string
@@ -169,11 +187,24 @@ func TestChart_RejectsBadValues(t *testing.T) {
 		{"bad token role", []string{"-f", nats, "--set", "auth.tokens[0].role=root"}, "auth.tokens[0]: needs name, role"},
 		{"no clickhouse", []string{"-f", nats, "--set", "clickhouse.addrs=null"}, "clickhouse.addrs: at least one host:port"},
 		{"replicated without cluster name", []string{"-f", nats, "--set", "clickhouse.cluster.name="}, "clickhouse.cluster.name: is required"},
+		{"sharded without replication", []string{"-f", nats, "--set", "clickhouse.cluster.sharded=true", "--set", "clickhouse.cluster.replicated=false"},
+			"clickhouse.cluster.sharded: needs clickhouse.cluster.name and clickhouse.cluster.replicated: true"},
 		{"no nats urls", []string{"-f", nats, "--set", "broker.nats.urls=null"}, "broker.nats.urls: at least one server URL"},
 		{"creds and nkey", []string{"-f", nats, "--set", "broker.nats.nkeySecret.name=x"}, "set one, not both"},
 		{"stream replicas", []string{"-f", nats, "--set", "broker.nats.replicas=7"}, "broker.nats.replicas: must be 1..5, got 7"},
 		{"unknown broker mode", []string{"-f", nats, "--set", "broker.mode=rabbitmq"}, `broker.mode: must be nats or kafka when singleNode is off, got "rabbitmq"`},
 		{"kafka without brokers", []string{"-f", nats, "--set", "broker.mode=kafka"}, "broker.kafka.brokers: at least one host:port"},
+		{"kafka partitions", []string{"-f", kafkaValues, "--set", "broker.kafka.partitions=0"}, "broker.kafka.partitions: must be 1..10000, got 0"},
+		{"kafka replication", []string{"-f", kafkaValues, "--set", "broker.kafka.replicationFactor=0"}, "broker.kafka.replicationFactor: must be 1..32"},
+		{"kafka sasl mechanism", []string{"-f", kafkaValues, "--set", "broker.kafka.sasl.mechanism=GSSAPI"}, "broker.kafka.sasl.mechanism: must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"},
+		{"kafka sasl without user", []string{"-f", kafkaValues, "--set", "broker.kafka.sasl.username="}, "broker.kafka.sasl.username: is required"},
+		{"kafka sasl without password", []string{"-f", kafkaValues, "--set", "broker.kafka.sasl.password="}, "broker.kafka.sasl: a password is required"},
+		{"kafka password twice", []string{"-f", kafkaValues, "--set", "broker.kafka.sasl.passwordSecret.name=kafka-user"}, "set one, not both"},
+		{"kafka password inline with an existing secret", []string{"-f", kafkaValues, "--set", "security.existingSecret=keys",
+			"--set", "security.masterKey=", "--set", "security.identifierKey="}, "leave broker.kafka.sasl.password empty"},
+		{"kafka user without mechanism", []string{"-f", kafkaValues, "--set", "broker.kafka.sasl.mechanism="}, "broker.kafka.sasl.mechanism: is required"},
+		{"kafka client cert without secret", []string{"-f", kafkaValues, "--set", "broker.kafka.tls.secretName=", "--set", "broker.kafka.tls.certKey=tls.crt",
+			"--set", "broker.kafka.tls.keyKey=tls.key"}, "broker.kafka.tls.secretName: is required"},
 		{"hpa min above max", []string{"-f", nats, "--set", "ingest.autoscaling.minReplicas=9"}, "ingest.autoscaling: minReplicas (9) must not exceed maxReplicas (8)"},
 		{"ingress without hosts", []string{"--set", "ingress.enabled=true"}, "ingress.hosts: at least one host"},
 		{"config inside the data dir", []string{"--set", "configPath=/var/lib/custody/config.yaml"}, "configPath: must be an absolute file path in a directory of its own"},
@@ -186,6 +217,122 @@ func TestChart_RejectsBadValues(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error does not say %q:\n%v", tt.want, err)
+			}
+		})
+	}
+}
+
+// TestChart_ShardedCluster: clickhouse.cluster.sharded reaches every
+// workload's config (migrations Job included), which custody accepts; the
+// default leaves it off.
+func TestChart_ShardedCluster(t *testing.T) {
+	helm := findHelm(t)
+	nats := filepath.Join(chartDir, "ci", "nats-values.yaml")
+	for _, sharded := range []bool{true, false} {
+		args := []string{"-f", nats}
+		if sharded {
+			args = append(args, "--set", "clickhouse.cluster.sharded=true")
+		}
+		m := mustRender(t, helm, args...)
+		checkConfig(t, m, valueSet{name: "sharded", check: func(t *testing.T, c config.Config) {
+			expect(t, "clickhouse.cluster.name", c.ClickHouse.Cluster.Name, "custody")
+			expect(t, "clickhouse.cluster.replicated", c.ClickHouse.Cluster.Replicated, true)
+			expect(t, "clickhouse.cluster.sharded", c.ClickHouse.Cluster.Sharded, sharded)
+		}})
+	}
+}
+
+// TestChart_KafkaPasswordSources: the SASL password reaches the ingest
+// replicas as CUSTODY_BROKER_KAFKA_PASSWORD from the Secret it is in (the
+// chart's, the existing one, or one named in passwordSecret) and is never
+// inlined anywhere else; the rendered configuration names the brokers,
+// topic and group, and custody loads it.
+func TestChart_KafkaPasswordSources(t *testing.T) {
+	helm := findHelm(t)
+	kafkaValues := filepath.Join(chartDir, "ci", "kafka-values.yaml")
+	existing := filepath.Join(chartDir, "ci", "existing-secret-values.yaml")
+	kafkaOn := []string{"--set", "broker.mode=kafka", "--set", "broker.kafka.brokers[0]=kafka-0:9092",
+		"--set", "broker.kafka.sasl.mechanism=SCRAM-SHA-512", "--set", "broker.kafka.sasl.username=custody"}
+	tests := []struct {
+		name       string
+		args       []string
+		secret     string // the Secret CUSTODY_BROKER_KAFKA_PASSWORD comes from
+		key        string
+		chartData  bool // the chart's Secret holds the password
+		mustAbsent string
+	}{
+		{"inline, kept in the chart's Secret", []string{"-f", kafkaValues}, "custody", "kafka-password", true, "test-only-kafka-password"},
+		{"existing secret", append([]string{"-f", existing}, kafkaOn...), "custody-keys", "kafka-password", false, ""},
+		{"existing secret, own key name", append([]string{"-f", existing, "--set", "security.secretKeys.kafkaPassword=kafka"}, kafkaOn...),
+			"custody-keys", "kafka", false, ""},
+		{"a Secret of its own", []string{"-f", kafkaValues, "--set", "broker.kafka.sasl.password=", "--set", "broker.kafka.sasl.passwordSecret.name=custody-kafka-user"},
+			"custody-kafka-user", "password", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := helmRun(helm, append([]string{"lint", "--strict", chartDir}, tt.args...)...); err != nil {
+				t.Fatalf("lint: %v", err)
+			}
+			m := mustRender(t, helm, tt.args...)
+			ingest := m.find("Deployment", "custody-ingest")
+			if ingest == nil {
+				t.Fatal("no ingest Deployment")
+			}
+			found := false
+			for _, w := range m.workloads() {
+				if w.owner.id() != "Deployment/custody-ingest" {
+					continue
+				}
+				for _, c := range w.containers() {
+					for _, e := range list(c, "env") {
+						if str(e, "name") != "CUSTODY_BROKER_KAFKA_PASSWORD" {
+							continue
+						}
+						found = true
+						if v, ok := get(e, "value").(string); ok {
+							t.Errorf("the password is inlined in the pod spec: %q", v)
+						}
+						ref := obj(e, "valueFrom", "secretKeyRef")
+						expect(t, "secretKeyRef.name", str(ref, "name"), tt.secret)
+						expect(t, "secretKeyRef.key", str(ref, "key"), tt.key)
+					}
+				}
+			}
+			if !found {
+				t.Fatal("the ingest container gets no CUSTODY_BROKER_KAFKA_PASSWORD")
+			}
+			main := m.find("Secret", "custody")
+			hasData := main != nil && str(main, "data", "kafka-password") != ""
+			expect(t, "chart Secret holds kafka-password", hasData, tt.chartData)
+			for _, o := range m {
+				b, err := yaml.Marshal(map[string]any(o))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if o.kind() != "Secret" && tt.mustAbsent != "" && strings.Contains(string(b), tt.mustAbsent) {
+					t.Errorf("%s contains the Kafka password", o.id())
+				}
+				if o.kind() == "ConfigMap" && strings.Contains(string(b), "password:") {
+					t.Errorf("%s renders a password key into the configuration", o.id())
+				}
+			}
+			for _, cm := range m.byKind("ConfigMap") {
+				text := str(cm, "data", "config.yaml")
+				if text == "" {
+					continue
+				}
+				path := filepath.Join(t.TempDir(), "config.yaml")
+				if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				c, err := config.Load(path, nil)
+				if err != nil {
+					t.Fatalf("%s: custody rejects the configuration: %v\n%s", cm.id(), err, text)
+				}
+				expect(t, "broker.mode", c.Broker.Mode, "kafka")
+				if len(c.Broker.Kafka.Brokers) == 0 || c.Broker.Kafka.Topic != "custody.events" || c.Broker.Kafka.ConsumerGroup != "custody-ingest" {
+					t.Errorf("%s: brokers %v, topic %q, group %q", cm.id(), c.Broker.Kafka.Brokers, c.Broker.Kafka.Topic, c.Broker.Kafka.ConsumerGroup)
+				}
 			}
 		})
 	}
@@ -381,7 +528,7 @@ func checkSecrets(t *testing.T, m manifests, vs valueSet, values map[string]any)
 		}
 	}
 	var secrets []string
-	for _, p := range [][]string{{"security", "masterKey"}, {"security", "identifierKey"}, {"clickhouse", "password"}} {
+	for _, p := range [][]string{{"security", "masterKey"}, {"security", "identifierKey"}, {"clickhouse", "password"}, {"broker", "kafka", "sasl", "password"}} {
 		if s := str(values, p...); s != "" {
 			secrets = append(secrets, s)
 		}

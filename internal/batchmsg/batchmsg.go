@@ -1,8 +1,10 @@
 // Package batchmsg is the broker message format of Custody's ingest
-// pipeline: one Watermill message carries a batch of validated events as
-// NDJSON in their external JSON form (one publish per batch, not per event:
-// a JetStream publish is a round trip). The SDK's broker transport and the
-// HTTP ingest encode; the pipeline decodes. Versioned by metadata.
+// pipeline: one Watermill message carries a batch of validated events (one
+// publish per batch, not per event: a JetStream publish is a round trip).
+// Versioned by metadata: FormatV1 is NDJSON of the events' external JSON
+// form, which the SDK's broker transport publishes; FormatV2 (entry.go) is
+// their binary split form, which the HTTP ingest publishes. The pipeline
+// reads both.
 package batchmsg
 
 import (
@@ -26,7 +28,8 @@ const (
 	MetaCount = "custody-events"
 	// MetaSource says who published (e.g. "http", "sdk/<service>").
 	MetaSource = "custody-source"
-	// FormatV1 is NDJSON of events in the external JSON form.
+	// FormatV1 is NDJSON of events in the external JSON form. FormatV2 is
+	// in entry.go.
 	FormatV1 = "events-ndjson/v1"
 )
 
@@ -57,7 +60,21 @@ func Encode(events []*event.Event, source string) (*message.Message, error) {
 // were published, so only their structure is checked here (taxonomy terms
 // may have changed since; the log keeps what was accepted).
 func Decode(msg *message.Message) ([]*event.Event, error) {
-	if f := msg.Metadata.Get(MetaFormat); f != FormatV1 {
+	switch f := msg.Metadata.Get(MetaFormat); f {
+	case FormatV1:
+	case FormatV2:
+		entries, err := DecodeEntries(msg)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*event.Event, len(entries))
+		for i := range entries {
+			if out[i], err = entries[i].Event(); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+			}
+		}
+		return out, nil
+	default:
 		return nil, fmt.Errorf("%w: format %q", ErrFormat, f)
 	}
 	var out []*event.Event

@@ -35,7 +35,10 @@ var (
 //   - Insert writes all rows in one INSERT, or none on error; it is not
 //     idempotent by itself (repositories dedupe, e.g. ReplacingMergeTree).
 //     Only the columns named by the struct's ch tags are written; the others
-//     take their defaults.
+//     take their defaults. Settings put in ctx with WithInsertSettings
+//     (deduplication token, synchronous Distributed insert) reach the
+//     server with that INSERT and no other statement; invalid settings fail
+//     the Insert before anything is sent.
 //   - Close waits for running calls, then releases the engine. It is
 //     idempotent.
 type Conn interface {

@@ -2,10 +2,12 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -80,9 +82,10 @@ type AuthConfig struct {
 // BrokerConfig selects the event transport between ingest and the log.
 type BrokerConfig struct {
 	// Mode is embedded (an in-process NATS JetStream server storing under
-	// data_dir/nats), nats (an external NATS JetStream cluster), or direct
-	// (no broker: HTTP ingest appends to the log synchronously; for
-	// debugging and tests).
+	// data_dir/nats), nats (an external NATS JetStream cluster: the fields
+	// below), kafka (external Kafka brokers: Kafka), or direct (no broker:
+	// HTTP ingest appends to the log synchronously; for debugging and
+	// tests).
 	Mode       string   `yaml:"mode"`
 	URLs       []string `yaml:"urls"`
 	CredsFile  string   `yaml:"creds_file"`
@@ -95,7 +98,70 @@ type BrokerConfig struct {
 	Durable    string   `yaml:"durable"`
 	QueueGroup string   `yaml:"queue_group"`
 	Replicas   int      `yaml:"replicas"`
+	// Kafka configures mode kafka.
+	Kafka KafkaConfig `yaml:"kafka"`
 }
+
+// KafkaConfig is broker.kafka, read when broker.mode is kafka. Zero values
+// take package kafka's defaults: topic custody.events (poison topic
+// custody.events.poison), consumer group custody-ingest, 12 partitions,
+// replication factor 1 (use 3 in production), retention 7 days, protocol
+// version 2.3.0, 900,000-byte messages.
+type KafkaConfig struct {
+	// Brokers are the bootstrap brokers, host:port.
+	Brokers           []string      `yaml:"brokers"`
+	Topic             string        `yaml:"topic"`
+	PoisonTopic       string        `yaml:"poison_topic"`
+	ConsumerGroup     string        `yaml:"consumer_group"`
+	Partitions        int           `yaml:"partitions"`
+	ReplicationFactor int           `yaml:"replication_factor"`
+	Retention         time.Duration `yaml:"retention"`
+	ClientID          string        `yaml:"client_id"`
+	Version           string        `yaml:"version"`
+	MaxMessageBytes   int           `yaml:"max_message_bytes"`
+	TLS               KafkaTLS      `yaml:"tls"`
+	SASL              KafkaSASL     `yaml:"sasl"`
+}
+
+// KafkaTLS turns TLS on (enabled, or any file set): ca_file verifies the
+// brokers (default: the system roots), cert_file and key_file
+// authenticate Custody.
+type KafkaTLS struct {
+	Enabled  bool   `yaml:"enabled"`
+	CAFile   string `yaml:"ca_file"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// KafkaSASL authenticates to the brokers: mechanism PLAIN (over TLS only),
+// SCRAM-SHA-256 or SCRAM-SHA-512, a username, and the password from
+// CUSTODY_BROKER_KAFKA_PASSWORD or else password_file. The password is
+// never in the configuration file, and is not required here: processes
+// that never open the transport (custody migrate) load the same file
+// without it; opening the transport without one fails, naming the field.
+type KafkaSASL struct {
+	Mechanism    string `yaml:"mechanism"`
+	Username     string `yaml:"username"`
+	PasswordFile string `yaml:"password_file"`
+	Password     string `yaml:"-"` // CUSTODY_BROKER_KAFKA_PASSWORD only
+}
+
+// String shows the mechanism and user, never the password.
+func (s KafkaSASL) String() string {
+	if s.Mechanism == "" {
+		return "none"
+	}
+	return fmt.Sprintf("%s user=%s password=[redacted]", s.Mechanism, s.Username)
+}
+
+// Format makes every fmt verb print String.
+func (s KafkaSASL) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
+
+// LogValue implements slog.LogValuer without the password.
+func (s KafkaSASL) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON writes String: a Config logged as JSON shows no password.
+func (s KafkaSASL) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
 // IngestConfig bounds POST /v1/events.
 type IngestConfig struct {
@@ -148,6 +214,12 @@ type ClusterConfig struct {
 	Replicated  bool   `yaml:"replicated"`
 	ReplicaPath string `yaml:"replica_path"`
 	ReplicaName string `yaml:"replica_name"`
+	// Sharded spreads the data over the cluster's shards by subject:
+	// Distributed tables (<table>_all) over the replicated local tables,
+	// read and written by Custody. Needs name, replicated and the native
+	// transport. The sharding keys are fixed by Custody (see
+	// deploy/README.md); the shard count cannot change afterwards.
+	Sharded bool `yaml:"sharded"`
 }
 
 // SecurityConfig locates the two secrets: the master key wrapping
@@ -262,6 +334,14 @@ func (c Config) Validate() error {
 	if c.ClickHouse.Cluster.Replicated && c.ClickHouse.Cluster.Name == "" {
 		bad("clickhouse.cluster.name", "is required when clickhouse.cluster.replicated is true")
 	}
+	if cl := c.ClickHouse.Cluster; cl.Sharded {
+		switch {
+		case cl.Name == "" || !cl.Replicated:
+			bad("clickhouse.cluster.sharded", "needs clickhouse.cluster.name and clickhouse.cluster.replicated: true (shards are replicated tables on a named cluster)")
+		case c.ClickHouse.Transport != "native":
+			bad("clickhouse.cluster.sharded", "needs clickhouse.transport: native (the embedded engine runs no cluster)")
+		}
+	}
 	switch c.Broker.Mode {
 	case "embedded", "direct":
 	case "nats":
@@ -269,9 +349,9 @@ func (c Config) Validate() error {
 			bad("broker.urls", "is required when broker.mode is nats (e.g. nats://nats-1:4222)")
 		}
 	case "kafka":
-		bad("broker.mode", "kafka is not supported yet (the watermill-kafka adapter is not built); use nats")
+		c.Broker.Kafka.validate(bad)
 	default:
-		bad("broker.mode", "must be embedded, nats or direct, got %q", c.Broker.Mode)
+		bad("broker.mode", "must be embedded, nats, kafka or direct, got %q", c.Broker.Mode)
 	}
 	if c.Broker.Replicas < 0 || c.Broker.Replicas > 5 {
 		bad("broker.replicas", "must be 0..5 (0 = default 1), got %d", c.Broker.Replicas)
@@ -305,6 +385,71 @@ func (c Config) Validate() error {
 		bad("security.identifier_key_file", "is required (or set CUSTODY_IDENTIFIER_KEY)")
 	}
 	return errors.Join(errs...)
+}
+
+// validate checks broker.kafka as far as the file can tell; package kafka
+// checks the rest (the protocol version, the password) when the transport
+// opens.
+func (k KafkaConfig) validate(bad func(field, format string, args ...any)) {
+	if len(k.Brokers) == 0 {
+		bad("broker.kafka.brokers", "at least one host:port is required when broker.mode is kafka (e.g. kafka-0:9092)")
+	}
+	for _, b := range k.Brokers {
+		if host, port, err := net.SplitHostPort(b); err != nil || host == "" || port == "" {
+			bad("broker.kafka.brokers", "%q is not host:port", b)
+		}
+	}
+	for _, t := range []struct{ field, v string }{{"topic", k.Topic}, {"poison_topic", k.PoisonTopic}} {
+		if t.v != "" && !kafkaTopic(t.v) {
+			bad("broker.kafka."+t.field, "must be 1..249 letters, digits, '.', '_' or '-', got %q", t.v)
+		}
+	}
+	if k.Topic != "" && k.Topic == k.PoisonTopic {
+		bad("broker.kafka.poison_topic", "must differ from broker.kafka.topic %q", k.Topic)
+	}
+	if strings.ContainsAny(k.ConsumerGroup, " \t\r\n") {
+		bad("broker.kafka.consumer_group", "must not contain spaces, got %q", k.ConsumerGroup)
+	}
+	if k.Partitions < 0 || k.Partitions > 10_000 {
+		bad("broker.kafka.partitions", "must be 1..10000 (0 = default 12), got %d", k.Partitions)
+	}
+	if k.ReplicationFactor < 0 || k.ReplicationFactor > 32 {
+		bad("broker.kafka.replication_factor", "must be 1..32 (0 = default 1; 3 in production), got %d", k.ReplicationFactor)
+	}
+	if k.Retention != 0 && k.Retention < time.Minute {
+		bad("broker.kafka.retention", "must be at least 1m (0 = default 7 days), got %s", k.Retention)
+	}
+	if n := k.MaxMessageBytes; n != 0 && (n < 64<<10 || n > 64<<20) {
+		bad("broker.kafka.max_message_bytes", "must be 65536..67108864 (0 = default 900000), got %d", n)
+	}
+	if (k.TLS.CertFile == "") != (k.TLS.KeyFile == "") {
+		bad("broker.kafka.tls.cert_file", "cert_file and key_file go together")
+	}
+	switch k.SASL.Mechanism {
+	case "":
+		if k.SASL.Username != "" || k.SASL.PasswordFile != "" {
+			bad("broker.kafka.sasl.mechanism", "is required with a username or password_file (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)")
+		}
+	case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+		if k.SASL.Username == "" {
+			bad("broker.kafka.sasl.username", "is required with sasl.mechanism %s", k.SASL.Mechanism)
+		}
+	default:
+		bad("broker.kafka.sasl.mechanism", "must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, got %q", k.SASL.Mechanism)
+	}
+}
+
+// kafkaTopic applies Kafka's rules for topic names.
+func kafkaTopic(s string) bool {
+	if s == "." || s == ".." || len(s) > 249 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '.' || r == '_' || r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // plainName reports whether s is an unquoted ClickHouse identifier.
@@ -392,6 +537,14 @@ func Overrides() []Override {
 			c.Broker.URLs = splitList(v)
 			return nil
 		}},
+		{"CUSTODY_BROKER_KAFKA_BROKERS", "broker.kafka.brokers (comma-separated host:port)", func(c *Config, v string) error {
+			c.Broker.Kafka.Brokers = splitList(v)
+			return nil
+		}},
+		{"CUSTODY_BROKER_KAFKA_TOPIC", "broker.kafka.topic", str(func(c *Config) *string { return &c.Broker.Kafka.Topic })},
+		{"CUSTODY_BROKER_KAFKA_CONSUMER_GROUP", "broker.kafka.consumer_group", str(func(c *Config) *string { return &c.Broker.Kafka.ConsumerGroup })},
+		{"CUSTODY_BROKER_KAFKA_USERNAME", "broker.kafka.sasl.username", str(func(c *Config) *string { return &c.Broker.Kafka.SASL.Username })},
+		{"CUSTODY_BROKER_KAFKA_PASSWORD", "broker.kafka.sasl.password (never in the file)", str(func(c *Config) *string { return &c.Broker.Kafka.SASL.Password })},
 		{"CUSTODY_MASTER_KEY", "security.master_key (base64 of 32 bytes)", str(func(c *Config) *string { return &c.Security.MasterKey })},
 		{"CUSTODY_MASTER_KEY_FILE", "security.master_key_file", str(func(c *Config) *string { return &c.Security.MasterKeyFile })},
 		{"CUSTODY_PREVIOUS_MASTER_KEYS", "security.previous_master_keys (comma-separated, each base64 of 32 bytes)", func(c *Config, v string) error {

@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -111,6 +113,19 @@ broker:
   mode: nats
   urls: [nats://n1:4222, nats://n2:4222]
   replicas: 3
+  kafka:
+    brokers: ["k1:9092", "k2:9092"]
+    topic: custody.events
+    poison_topic: custody.poison
+    consumer_group: ingest
+    partitions: 24
+    replication_factor: 3
+    retention: 72h
+    client_id: custody-eu
+    version: 3.6.0
+    max_message_bytes: 2000000
+    tls: {enabled: true, ca_file: /etc/kafka/ca.pem, cert_file: /etc/kafka/tls.crt, key_file: /etc/kafka/tls.key}
+    sasl: {mechanism: SCRAM-SHA-512, username: custody, password_file: /run/kafka/password}
 ingest: {max_body_bytes: 2048, max_events: 50}
 `
 
@@ -135,8 +150,13 @@ func TestLoad_FileOverridesDefaults(t *testing.T) {
 		Security: SecurityConfig{MasterKeyFile: "/keys/master.key", PreviousMasterKeyFile: []string{"/keys/old.key"},
 			IdentifierKeyFile: "/keys/identifier.key", GenerateKeys: &no},
 		Taxonomy: TaxonomyConfig{Extensions: map[string]string{"inkcartridges": "./ink.yaml"}},
-		Broker:   BrokerConfig{Mode: "nats", URLs: []string{"nats://n1:4222", "nats://n2:4222"}, Replicas: 3},
-		Ingest:   IngestConfig{MaxBodyBytes: 2048, MaxEvents: 50},
+		Broker: BrokerConfig{Mode: "nats", URLs: []string{"nats://n1:4222", "nats://n2:4222"}, Replicas: 3,
+			Kafka: KafkaConfig{Brokers: []string{"k1:9092", "k2:9092"}, Topic: "custody.events", PoisonTopic: "custody.poison",
+				ConsumerGroup: "ingest", Partitions: 24, ReplicationFactor: 3, Retention: 72 * time.Hour, ClientID: "custody-eu",
+				Version: "3.6.0", MaxMessageBytes: 2_000_000,
+				TLS:  KafkaTLS{Enabled: true, CAFile: "/etc/kafka/ca.pem", CertFile: "/etc/kafka/tls.crt", KeyFile: "/etc/kafka/tls.key"},
+				SASL: KafkaSASL{Mechanism: "SCRAM-SHA-512", Username: "custody", PasswordFile: "/run/kafka/password"}}},
+		Ingest: IngestConfig{MaxBodyBytes: 2048, MaxEvents: 50},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("loaded\n%+v\nwant\n%+v", c, want)
@@ -188,6 +208,11 @@ func TestLoad_EnvOverridesFile(t *testing.T) {
 		"CUSTODY_IDENTIFIER_KEY_FILE=/env/identifier.key",
 		"CUSTODY_BROKER_MODE=embedded",
 		"CUSTODY_NATS_URLS=nats://x:4222, nats://y:4222",
+		"CUSTODY_BROKER_KAFKA_BROKERS=kx:9092, ky:9092",
+		"CUSTODY_BROKER_KAFKA_TOPIC=env.events",
+		"CUSTODY_BROKER_KAFKA_CONSUMER_GROUP=env-group",
+		"CUSTODY_BROKER_KAFKA_USERNAME=env-user",
+		"CUSTODY_BROKER_KAFKA_PASSWORD=s3cr=t",
 		"CUSTODY_UNKNOWN=ignored",
 	}
 	c, err := Load(path, environ)
@@ -217,6 +242,11 @@ func TestLoad_EnvOverridesFile(t *testing.T) {
 		{"CUSTODY_IDENTIFIER_KEY_FILE", c.Security.IdentifierKeyFile, "/env/identifier.key"},
 		{"CUSTODY_BROKER_MODE", c.Broker.Mode, "embedded"},
 		{"CUSTODY_NATS_URLS", c.Broker.URLs, []string{"nats://x:4222", "nats://y:4222"}},
+		{"CUSTODY_BROKER_KAFKA_BROKERS", c.Broker.Kafka.Brokers, []string{"kx:9092", "ky:9092"}},
+		{"CUSTODY_BROKER_KAFKA_TOPIC", c.Broker.Kafka.Topic, "env.events"},
+		{"CUSTODY_BROKER_KAFKA_CONSUMER_GROUP", c.Broker.Kafka.ConsumerGroup, "env-group"},
+		{"CUSTODY_BROKER_KAFKA_USERNAME", c.Broker.Kafka.SASL.Username, "env-user"},
+		{"CUSTODY_BROKER_KAFKA_PASSWORD", c.Broker.Kafka.SASL.Password, "s3cr=t"},
 	}
 	for _, ch := range checks {
 		if !reflect.DeepEqual(ch.got, ch.want) {
@@ -330,6 +360,17 @@ func TestValidate_ReportsEveryBadFieldByItsYAMLPath(t *testing.T) {
 		{"unknown transport", func(c *Config) { c.ClickHouse.Transport = "foo" }, []string{"clickhouse.transport"}},
 		{"native without addrs", func(c *Config) { c.ClickHouse.Transport = "native" }, []string{"clickhouse.native.addrs"}},
 		{"replicated without cluster name", func(c *Config) { c.ClickHouse.Cluster.Replicated = true }, []string{"clickhouse.cluster.name"}},
+		{"sharded without a replicated cluster", func(c *Config) {
+			c.ClickHouse.Transport, c.ClickHouse.Native.Addrs = "native", []string{"ch:9000"}
+			c.ClickHouse.Cluster = ClusterConfig{Name: "custody", Sharded: true}
+		}, []string{"clickhouse.cluster.sharded"}},
+		{"sharded without a cluster name", func(c *Config) {
+			c.ClickHouse.Transport, c.ClickHouse.Native.Addrs = "native", []string{"ch:9000"}
+			c.ClickHouse.Cluster = ClusterConfig{Sharded: true}
+		}, []string{"clickhouse.cluster.sharded"}},
+		{"sharded on the embedded engine", func(c *Config) {
+			c.ClickHouse.Cluster = ClusterConfig{Name: "custody", Replicated: true, Sharded: true}
+		}, []string{"clickhouse.cluster.sharded"}},
 		{"no connections", func(c *Config) { c.ClickHouse.Embedded.Connections = 0 }, []string{"clickhouse.embedded.connections"}},
 		{"too many connections", func(c *Config) { c.ClickHouse.Embedded.Connections = 65 }, []string{"clickhouse.embedded.connections"}},
 		{"negative connections", func(c *Config) { c.ClickHouse.Embedded.Connections = -1 }, []string{"clickhouse.embedded.connections"}},
@@ -402,6 +443,10 @@ func TestValidate_AcceptsEveryGoodValue(t *testing.T) {
 			c.ClickHouse.Embedded.Connections = 0
 		}},
 		{"replicated cluster", func(c *Config) { c.ClickHouse.Cluster = ClusterConfig{Name: "custody", Replicated: true} }},
+		{"sharded replicated cluster on the native transport", func(c *Config) {
+			c.ClickHouse.Transport, c.ClickHouse.Native.Addrs = "native", []string{"ch:9000"}
+			c.ClickHouse.Cluster = ClusterConfig{Name: "custody", Replicated: true, Sharded: true}
+		}},
 		{"keys from env only", func(c *Config) {
 			c.Security.MasterKeyFile, c.Security.MasterKey = "", "bWFzdGVy"
 			c.Security.IdentifierKeyFile, c.Security.IdentifierKey = "", "aWQ="
@@ -481,6 +526,7 @@ func TestValidate_BrokerAndIngestSettings(t *testing.T) {
 		mutate      func(*Config)
 	}{
 		{"unknown mode", "broker.mode", func(c *Config) { c.Broker.Mode = "kafka-ish" }},
+		{"kafka without brokers", "broker.kafka.brokers", func(c *Config) { c.Broker.Mode = "kafka" }},
 		{"nats without urls", "broker.urls", func(c *Config) { c.Broker.Mode = "nats" }},
 		{"replicas", "broker.replicas", func(c *Config) { c.Broker.Replicas = 7 }},
 		{"tiny body", "ingest.max_body_bytes", func(c *Config) { c.Ingest.MaxBodyBytes = 10 }},
@@ -496,5 +542,128 @@ func TestValidate_BrokerAndIngestSettings(t *testing.T) {
 	}
 	if c := Default(); c.Broker.Mode != "embedded" {
 		t.Fatalf("default broker mode = %q, want embedded", c.Broker.Mode)
+	}
+}
+
+func TestLoad_ReadsClusterSharded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "custody.yaml")
+	yaml := "clickhouse:\n  transport: native\n  native: {addrs: [\"ch:9000\"]}\n  cluster: {name: custody, replicated: true, sharded: true}\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path, nil)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	if want := (ClusterConfig{Name: "custody", Replicated: true, Sharded: true}); c.ClickHouse.Cluster != want {
+		t.Fatalf("cluster %+v, want %+v", c.ClickHouse.Cluster, want)
+	}
+}
+
+func kafkaMode(c *Config) {
+	c.Broker.Mode = "kafka"
+	c.Broker.Kafka.Brokers = []string{"kafka-0:9092", "kafka-1:9092"}
+}
+
+func TestValidate_KafkaSettingsNameTheirField(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   []string // YAML paths, each must appear; no others may
+	}{
+		{"no brokers", func(c *Config) { c.Broker.Mode = "kafka" }, []string{"broker.kafka.brokers"}},
+		{"broker without port", func(c *Config) { kafkaMode(c); c.Broker.Kafka.Brokers = []string{"kafka-0"} }, []string{"broker.kafka.brokers"}},
+		{"bad topic", func(c *Config) { kafkaMode(c); c.Broker.Kafka.Topic = "custody events" }, []string{"broker.kafka.topic"}},
+		{"poison topic is the topic", func(c *Config) {
+			kafkaMode(c)
+			c.Broker.Kafka.Topic, c.Broker.Kafka.PoisonTopic = "t", "t"
+		}, []string{"broker.kafka.poison_topic"}},
+		{"group with a space", func(c *Config) { kafkaMode(c); c.Broker.Kafka.ConsumerGroup = "custody ingest" }, []string{"broker.kafka.consumer_group"}},
+		{"negative partitions", func(c *Config) { kafkaMode(c); c.Broker.Kafka.Partitions = -1 }, []string{"broker.kafka.partitions"}},
+		{"too many partitions", func(c *Config) { kafkaMode(c); c.Broker.Kafka.Partitions = 10_001 }, []string{"broker.kafka.partitions"}},
+		{"replication factor", func(c *Config) { kafkaMode(c); c.Broker.Kafka.ReplicationFactor = 33 }, []string{"broker.kafka.replication_factor"}},
+		{"short retention", func(c *Config) { kafkaMode(c); c.Broker.Kafka.Retention = time.Second }, []string{"broker.kafka.retention"}},
+		{"tiny messages", func(c *Config) { kafkaMode(c); c.Broker.Kafka.MaxMessageBytes = 1000 }, []string{"broker.kafka.max_message_bytes"}},
+		{"cert without key", func(c *Config) { kafkaMode(c); c.Broker.Kafka.TLS.CertFile = "/tls.crt" }, []string{"broker.kafka.tls.cert_file"}},
+		{"unknown mechanism", func(c *Config) { kafkaMode(c); c.Broker.Kafka.SASL.Mechanism = "GSSAPI" }, []string{"broker.kafka.sasl.mechanism"}},
+		{"mechanism without user", func(c *Config) { kafkaMode(c); c.Broker.Kafka.SASL.Mechanism = "SCRAM-SHA-512" }, []string{"broker.kafka.sasl.username"}},
+		{"user without mechanism", func(c *Config) { kafkaMode(c); c.Broker.Kafka.SASL.Username = "custody" }, []string{"broker.kafka.sasl.mechanism"}},
+		{"everything at once", func(c *Config) {
+			c.Broker.Mode = "kafka"
+			c.Broker.Kafka = KafkaConfig{Topic: "a b", Partitions: -2, SASL: KafkaSASL{Mechanism: "PLAIN"}}
+		}, []string{"broker.kafka.brokers", "broker.kafka.topic", "broker.kafka.partitions", "broker.kafka.sasl.username"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.mutate(&c)
+			err := c.Validate()
+			if err == nil {
+				t.Fatal("invalid configuration validated")
+			}
+			lines := strings.Split(err.Error(), "\n")
+			if len(lines) != len(tt.want) {
+				t.Errorf("got %d problems, want %d:\n%v", len(lines), len(tt.want), err)
+			}
+			for _, w := range tt.want {
+				found := false
+				for _, l := range lines {
+					if strings.HasPrefix(l, "config "+w+": ") {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no problem reported for %s in:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestValidate_AcceptsKafkaSettings(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+	}{
+		{"brokers only (defaults elsewhere)", kafkaMode},
+		{"production shape", func(c *Config) {
+			kafkaMode(c)
+			c.Broker.Kafka.Partitions, c.Broker.Kafka.ReplicationFactor = 24, 3
+			c.Broker.Kafka.TLS = KafkaTLS{Enabled: true, CAFile: "/ca.pem"}
+			c.Broker.Kafka.SASL = KafkaSASL{Mechanism: "SCRAM-SHA-512", Username: "custody", PasswordFile: "/run/secret"}
+		}},
+		// The password may be missing from the file: custody migrate loads
+		// the same configuration without it; the transport asks for it.
+		{"sasl without a password yet", func(c *Config) {
+			kafkaMode(c)
+			c.Broker.Kafka.SASL = KafkaSASL{Mechanism: "PLAIN", Username: "custody"}
+		}},
+		{"ipv6 broker", func(c *Config) { kafkaMode(c); c.Broker.Kafka.Brokers = []string{"[::1]:9092"} }},
+		{"kafka block ignored in another mode", func(c *Config) { c.Broker.Kafka.Partitions = -5 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.mutate(&c)
+			if err := c.Validate(); err != nil {
+				t.Errorf("valid configuration rejected: %v", err)
+			}
+		})
+	}
+}
+
+func TestKafkaSASL_NeverPrintsThePassword(t *testing.T) {
+	s := KafkaSASL{Mechanism: "SCRAM-SHA-512", Username: "custody", Password: "hunter2-secret"}
+	c := Default()
+	c.Broker.Kafka.SASL = s
+	var buf strings.Builder
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "sasl", s, "broker", c.Broker)
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%+v", s), fmt.Sprintf("%#v", s), fmt.Sprintf("%+v", c), buf.String()} {
+		if strings.Contains(out, "hunter2") {
+			t.Errorf("password printed: %s", out)
+		}
+		if !strings.Contains(out, "custody") {
+			t.Errorf("user not printed: %s", out)
+		}
 	}
 }

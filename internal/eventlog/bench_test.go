@@ -94,11 +94,7 @@ func prepareRows(b *testing.B, l *Log, events []*event.Event) []row {
 	ctx := context.Background()
 	todo := make([]pending, len(events))
 	for i, e := range events {
-		refs, subject, err := hashIdentifiers(l.hasher, e)
-		if err != nil {
-			b.Fatal(err)
-		}
-		todo[i] = pending{e: e, refs: refs, subject: subject}
+		todo[i] = pendingOf(b, l, e)
 	}
 	if err := l.dataKeys(ctx, todo); err != nil {
 		b.Fatal(err)
@@ -106,7 +102,7 @@ func prepareRows(b *testing.B, l *Log, events []*event.Event) []row {
 	rows := make([]row, len(todo))
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	for i, p := range todo {
-		r, err := l.toRow(ctx, p, now)
+		r, err := l.toRow(p, now)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -116,6 +112,20 @@ func prepareRows(b *testing.B, l *Log, events []*event.Event) []row {
 		slices.SortFunc(rows[j:min(j+50_000, len(rows))], compareRows)
 	}
 	return rows
+}
+
+// pendingOf is e split and hashed as Append does it.
+func pendingOf(tb testing.TB, l *Log, e *event.Event) pending {
+	tb.Helper()
+	entry, err := event.Split(e)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	refs, subject, err := hashIdentifiers(l.hasher, entry.ID, entry.Identifiers)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pending{e: &entry, refs: refs, subject: subject}
 }
 
 // rawCopy writes a tenant's rows again under tenant "raw-<tenant>", inside

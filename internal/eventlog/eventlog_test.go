@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -179,15 +180,11 @@ func TestAppend_DuplicateRowsInStorageAreInvisible(t *testing.T) {
 			events := generate("acme", 50, 5, 3)
 			rows := make([]row, len(events))
 			for i, e := range events {
-				refs, subject, err := hashIdentifiers(l.hasher, e)
-				if err != nil {
-					t.Fatal(err)
-				}
-				p := []pending{{e: e, refs: refs, subject: subject}}
+				p := []pending{pendingOf(t, l, e)}
 				if err := l.dataKeys(ctx, p); err != nil {
 					t.Fatal(err)
 				}
-				r, err := l.toRow(ctx, p[0], time.Now().UTC().Truncate(time.Millisecond))
+				r, err := l.toRow(p[0], time.Now().UTC().Truncate(time.Millisecond))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -382,10 +379,41 @@ func TestLog_SurvivesReopen(t *testing.T) {
 	var rows []struct {
 		N uint64 `ch:"n"`
 	}
-	if err := conn.Select(ctx, &rows, queryCount, clickhouse.Params{"tenant": "acme"}); err != nil {
+	if err := conn.Select(ctx, &rows, migrate.Tables{}.MustSQL(queryCount), clickhouse.Params{"tenant": "acme"}); err != nil {
 		t.Fatal(err)
 	}
 	if rows[0].N != 500 {
 		t.Fatalf("after reopen: %d events, want 500", rows[0].N)
+	}
+}
+
+// Lists passed as format() lines read back exactly, whatever they hold.
+func TestTSVLines_ReadBackAsTheyWere(t *testing.T) {
+	chtest.RequireLibrary(t)
+	conn := chtest.Embedded(t)
+	ctx := context.Background()
+	in := []string{"abc", `back\slash`, "tab\there", "new\nline", "cr\rx", "nul\x00x", `\N`, "ünï", "'quote'"}
+	var rows []struct {
+		S string `ch:"s"`
+	}
+	if err := conn.Select(ctx, &rows, `SELECT s FROM format(TSV, 's String', {v:String})`, clickhouse.Params{"v": tsvLines(in)}); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]string, len(rows))
+	for i, r := range rows {
+		got[i] = r.S
+	}
+	if !slices.Equal(got, in) {
+		t.Fatalf("got %q, want %q", got, in)
+	}
+	ids := []uuid.UUID{uuid.New(), uuid.Nil, uuid.New()}
+	var idRows []struct {
+		ID uuid.UUID `ch:"id"`
+	}
+	if err := conn.Select(ctx, &idRows, `SELECT id FROM format(TSV, 'id UUID', {v:String})`, clickhouse.Params{"v": uuidLines(ids)}); err != nil {
+		t.Fatal(err)
+	}
+	if len(idRows) != len(ids) || idRows[0].ID != ids[0] || idRows[1].ID != ids[1] || idRows[2].ID != ids[2] {
+		t.Fatalf("got %v, want %v", idRows, ids)
 	}
 }

@@ -7,12 +7,14 @@ import (
 
 	"github.com/custodyhq/custody/internal/clickhouse"
 	"github.com/custodyhq/custody/internal/keyring"
+	"github.com/custodyhq/custody/internal/migrate"
 )
 
 // KeyStore keeps wrapped per-subject data keys in ClickHouse.
 type KeyStore struct {
 	conn clickhouse.Conn
 	now  func() time.Time
+	sql  migrate.SQLSet // the SQL for the configured tables; zero: single node
 }
 
 var _ keyring.BatchStore = (*KeyStore)(nil)
@@ -38,7 +40,7 @@ type keyRow struct {
 // setups need insert_quorum).
 func (s *KeyStore) Keys(ctx context.Context, tenant, subjectKey string) ([]keyring.WrappedKey, error) {
 	var rows []keyRow
-	if err := s.conn.Select(ctx, &rows, querySubjectKeys, clickhouse.Params{"tenant": tenant, "subject": subjectKey}); err != nil {
+	if err := s.conn.Select(ctx, &rows, s.sql.Of(querySubjectKeys), clickhouse.Params{"tenant": tenant, "subject": subjectKey}); err != nil {
 		return nil, fmt.Errorf("read subject keys: %w", err)
 	}
 	return toWrapped(rows), nil
@@ -47,7 +49,7 @@ func (s *KeyStore) Keys(ctx context.Context, tenant, subjectKey string) ([]keyri
 // KeysFor implements keyring.BatchStore: Keys for many subjects in one query.
 func (s *KeyStore) KeysFor(ctx context.Context, tenant string, subjectKeys []string) ([]keyring.WrappedKey, error) {
 	var rows []keyRow
-	if err := s.conn.Select(ctx, &rows, querySubjectsKeys, clickhouse.Params{"tenant": tenant, "subjects": subjectKeys}); err != nil {
+	if err := s.conn.Select(ctx, &rows, s.sql.Of(querySubjectsKeys), clickhouse.Params{"tenant": tenant, "subjects": tsvLines(subjectKeys)}); err != nil {
 		return nil, fmt.Errorf("read subject keys: %w", err)
 	}
 	return toWrapped(rows), nil
@@ -60,7 +62,7 @@ func (s *KeyStore) PutKeys(ctx context.Context, keys []keyring.WrappedKey) error
 	for i, k := range keys {
 		rows[i] = toKeyRow(k, now)
 	}
-	if err := s.conn.Insert(ctx, tableSubjectKeys, rows); err != nil {
+	if err := s.insertKeys(ctx, rows); err != nil {
 		return fmt.Errorf("store subject keys: %w", err)
 	}
 	return nil
@@ -86,7 +88,7 @@ func toKeyRow(k keyring.WrappedKey, now time.Time) keyRow {
 
 // PutKey implements keyring.Store.
 func (s *KeyStore) PutKey(ctx context.Context, k keyring.WrappedKey) error {
-	if err := s.conn.Insert(ctx, tableSubjectKeys, []keyRow{toKeyRow(k, s.now().UTC())}); err != nil {
+	if err := s.insertKeys(ctx, []keyRow{toKeyRow(k, s.now().UTC())}); err != nil {
 		return fmt.Errorf("store subject key: %w", err)
 	}
 	return nil
@@ -108,10 +110,10 @@ func (s *KeyStore) Destroy(ctx context.Context, tenant, subjectKey string) error
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := s.conn.Insert(ctx, tableSubjectKeys, rows); err != nil {
+	if err := s.insertKeys(ctx, rows); err != nil {
 		return fmt.Errorf("mark subject keys destroyed: %w", err)
 	}
-	if err := s.conn.Exec(ctx, deleteSubjectKeyMaterial, clickhouse.Params{"tenant": tenant, "subject": subjectKey}); err != nil {
+	if err := s.conn.Exec(ctx, s.sql.Of(deleteSubjectKeyMaterial), clickhouse.Params{"tenant": tenant, "subject": subjectKey}); err != nil {
 		return fmt.Errorf("delete subject key material: %w", err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package eventlog
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,15 +31,16 @@ type row struct {
 	SealedValues         []byte    `ch:"sealed_values"`
 }
 
-// hashIdentifiers returns the refs of e's identifiers and the subject key:
-// the smallest hash, so the same identifiers give the same key in any order.
-func hashIdentifiers(h *identity.Hasher, e *event.Event) ([]identity.Ref, string, error) {
-	refs := make([]identity.Ref, len(e.Subject.Identifiers))
+// hashIdentifiers returns the refs of an event's identifiers and the
+// subject key: the smallest hash, so the same identifiers give the same key
+// in any order.
+func hashIdentifiers(h *identity.Hasher, id uuid.UUID, ids []identity.Identifier) ([]identity.Ref, string, error) {
+	refs := make([]identity.Ref, len(ids))
 	subject := ""
-	for i, id := range e.Subject.Identifiers {
-		ref, err := h.Ref(id)
+	for i, ident := range ids {
+		ref, err := h.Ref(ident)
 		if err != nil {
-			return nil, "", fmt.Errorf("event %s: subject.identifiers[%d]: %w", e.ID, i, err)
+			return nil, "", fmt.Errorf("event %s: subject.identifiers[%d]: %w", id, i, err)
 		}
 		refs[i] = ref
 		if subject == "" || ref.Hash < subject {
@@ -46,33 +48,15 @@ func hashIdentifiers(h *identity.Hasher, e *event.Event) ([]identity.Ref, string
 		}
 	}
 	if subject == "" {
-		return nil, "", fmt.Errorf("event %s: no identifiers", e.ID)
+		return nil, "", fmt.Errorf("event %s: no identifiers", id)
 	}
 	return refs, subject, nil
 }
 
-// takeValues removes the specific values from d and returns them in slot
-// order as one JSON array (nil when there are none), with a function that
-// puts them back. Between the two, d must not be shared.
-func takeValues(d event.Data) ([]byte, func(), error) {
-	slots := d.ValueSlots()
-	values := make([]json.RawMessage, len(slots))
-	hasValue := false
-	for i, s := range slots {
-		values[i] = s.Value
-		if len(s.Value) > 0 {
-			hasValue = true
-		}
-		s.Value = nil
-	}
-	restore := func() {
-		for i, s := range slots {
-			s.Value = values[i]
-		}
-	}
-	if !hasValue {
-		return nil, restore, nil
-	}
+// sealedForm is the plaintext a row's values are sealed as: one JSON array
+// in value-slot order, null where an element has no value (putValues reads
+// it back).
+func sealedForm(values []json.RawMessage) ([]byte, error) {
 	plain := make([]json.RawMessage, len(values))
 	for i, v := range values {
 		plain[i] = v
@@ -81,7 +65,10 @@ func takeValues(d event.Data) ([]byte, func(), error) {
 		}
 	}
 	b, err := json.Marshal(plain)
-	return b, restore, err
+	if err != nil {
+		return nil, fmt.Errorf("encode values: %w", err)
+	}
+	return b, nil
 }
 
 // putValues restores values taken by takeValues into d.
@@ -100,4 +87,34 @@ func putValues(d event.Data, plain []byte) error {
 		}
 	}
 	return nil
+}
+
+// tsvLines renders values as the data of format(TSV, 's String', …): one
+// per line, with TSV's escapes, so any string reads back as itself.
+func tsvLines(values []string) string {
+	n := 0
+	for _, v := range values {
+		n += len(v) + 1
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, v := range values {
+		if strings.ContainsAny(v, "\\\t\n\r\x00") { // never in a hash; any string still works
+			v = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`, "\x00", `\0`).Replace(v)
+		}
+		b.WriteString(v)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// uuidLines renders ids as the data of format(TSV, 'id UUID', …).
+func uuidLines(ids []uuid.UUID) string {
+	var b strings.Builder
+	b.Grow(len(ids) * 37)
+	for _, id := range ids {
+		b.WriteString(id.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
 }

@@ -145,7 +145,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, http.StatusBadRequest, "read body: "+err.Error())
 		return
 	}
-	results := event.DecodeBatch(body, r.Header.Get("Content-Type"), h.opts)
+	results := decodeBatch(body, r.Header.Get("Content-Type"), h.opts)
 	if len(results) > h.cfg.MaxEvents {
 		h.fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("batch has %d events, the limit is %d; split it", len(results), h.cfg.MaxEvents))
 		return

@@ -25,9 +25,11 @@
 //
 // Master-key rotation: configure the new key as active and the old ones as
 // previous (New(store, newKey, oldKey)); everything stays readable and new keys
-// are wrapped under the new master. Rewrap / RewrapSubject re-wrap existing
-// keys under the active master; once every key is re-wrapped the old master
-// can be removed from configuration and destroyed.
+// are wrapped under the new master. A Rotator (rotate.go; `custody keys`)
+// re-wraps every stored key under the active master, in pages, resumably and
+// safely beside shreds, and counts the keys each master still wraps; once a
+// previous master wraps no live key it can be removed from configuration and
+// destroyed. Rewrap / RewrapSubject re-wrap one key or one subject's keys.
 //
 // # Threat model
 //

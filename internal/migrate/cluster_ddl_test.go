@@ -2,26 +2,24 @@ package migrate
 
 import (
 	"context"
-	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/custodyhq/custody/internal/clickhouse"
 	"github.com/custodyhq/custody/internal/clickhouse/chtest"
+	"github.com/custodyhq/custody/internal/migrate/ddlcheck"
 	"github.com/custodyhq/custody/schema"
 )
 
 // Cluster DDL cannot be executed here (no ClickHouse cluster, and the only
-// server Debian ships is 18.16), so it is checked in two steps: ClickHouse's
-// own parser (chDB, 26.x) reads every statement the migrator would send to
-// a cluster and re-renders it (formatQuerySingleLine: parse, then format,
-// nothing executed), and the checks below read the parser's rendering, not
-// the template text: every statement runs ON CLUSTER, every table is a
-// Replicated*MergeTree with the configured replica path and name,
-// materialized views write TO replicated tables, and Distributed tables
-// shard by subject.
+// server Debian ships is 18.16), so it is checked in two steps (package
+// ddlcheck): ClickHouse's own parser (chDB, 26.x) reads every statement the
+// migrator would send to a cluster and re-renders it, and the checks read
+// the parser's rendering, not the template text: every statement runs ON
+// CLUSTER, every table is a Replicated*MergeTree with the configured replica
+// path and name, materialized views write TO replicated tables, and
+// Distributed tables shard by subject.
 
 // clusterModes are the cluster configurations the DDL is checked in.
 func clusterModes() []struct {
@@ -35,7 +33,26 @@ func clusterModes() []struct {
 		{"default macros", Config{Cluster: "custody", Replicated: true}},
 		{"custom replica path and name", Config{Cluster: "prod_eu_1", Replicated: true,
 			ReplicaPath: "/custody/{installation}/{shard}/{database}/{table}", ReplicaName: "{replica}-{installation}"}},
+		{"sharded", shardedConfig()},
+		{"sharded, custom replica path and name", Config{Cluster: "prod_eu_1", Replicated: true, Sharded: true,
+			ReplicaPath: "/custody/{installation}/{shard}/{database}/{table}", ReplicaName: "{replica}-{installation}"}},
 	}
+}
+
+func shardedConfig() Config { return Config{Cluster: "custody", Replicated: true, Sharded: true} }
+
+// checkCluster is the ddlcheck mode of cfg.
+func checkCluster(cfg Config) ddlcheck.Cluster {
+	cfg.setDefaults()
+	return ddlcheck.Cluster{Name: cfg.Cluster, ReplicaPath: cfg.ReplicaPath, ReplicaName: cfg.ReplicaName}
+}
+
+func checkClusterDDL(formatted []string, cfg Config) ([]ddlcheck.Object, []string) {
+	return ddlcheck.Check(formatted, checkCluster(cfg))
+}
+
+func formatSQL(ctx context.Context, conn clickhouse.Conn, stmt string) (string, error) {
+	return ddlcheck.Format(ctx, conn, stmt)
 }
 
 // clusterStatements is every statement the migrator sends in cluster mode:
@@ -47,26 +64,14 @@ func clusterStatements(t *testing.T, cfg Config) []string {
 		t.Fatalf("load: %v", err)
 	}
 	cfg.setDefaults()
-	out := []string{fmt.Sprintf(createLedger, cfg.onCluster(), cfg.engine("ReplacingMergeTree"))}
+	out, err := cfg.ledgerDDL()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, m := range ms {
 		out = append(out, m.Statements...)
 	}
 	return out
-}
-
-// formatSQL has ClickHouse parse stmt (a server-side parameter, so nothing
-// is spliced into SQL) and return it re-rendered on one line.
-func formatSQL(ctx context.Context, conn clickhouse.Conn, stmt string) (string, error) {
-	var rows []struct {
-		F string `ch:"f"`
-	}
-	if err := conn.Select(ctx, &rows, "SELECT formatQuerySingleLine({q:String}) AS f", clickhouse.Params{"q": stmt}); err != nil {
-		return "", err
-	}
-	if len(rows) != 1 {
-		return "", fmt.Errorf("formatQuerySingleLine returned %d rows", len(rows))
-	}
-	return rows[0].F, nil
 }
 
 func TestClusterDDL_EveryStatementParsesAndIsClustered(t *testing.T) {
@@ -88,21 +93,29 @@ func TestClusterDDL_EveryStatementParsesAndIsClustered(t *testing.T) {
 			for _, p := range problems {
 				t.Error(p)
 			}
-			var tables, views int
+			var tables, views, distributed int
 			for _, o := range objs {
-				switch o.kind {
-				case "TABLE":
+				switch {
+				case o.Kind == "TABLE" && o.Engine == "Distributed":
+					distributed++
+				case o.Kind == "TABLE":
 					tables++
-				case "MATERIALIZED VIEW":
+				case o.Kind == "MATERIALIZED VIEW":
 					views++
 				}
+			}
+			// Sharded mode puts a Distributed table over every table; the
+			// other modes create none.
+			if want := map[bool]int{true: tables, false: 0}[mode.cfg.Sharded]; distributed != want {
+				t.Errorf("%d Distributed tables over %d tables, want %d", distributed, tables, want)
 			}
 			// The ledger, events, event_ids, event_identifiers, subject_keys
 			// and rejected_events at least; and the two id views.
 			if tables < 6 || views < 2 {
 				t.Errorf("checked %d tables and %d materialized views; the schema has at least 6 and 2", tables, views)
 			}
-			t.Logf("%d statements parsed; %d tables and %d materialized views ON CLUSTER %s, all replicated", len(formatted), tables, views, mode.cfg.Cluster)
+			t.Logf("%d statements parsed; %d tables, %d Distributed tables and %d materialized views ON CLUSTER %s, all replicated",
+				len(formatted), tables, distributed, views, mode.cfg.Cluster)
 		})
 	}
 }
@@ -117,6 +130,7 @@ func TestClusterDDL_ChecksRejectNonClusteredDDL(t *testing.T) {
 	}
 	cfg := Config{Cluster: "custody", Replicated: true}
 	good := "CREATE TABLE IF NOT EXISTS t ON CLUSTER custody (subject_key String) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}') ORDER BY subject_key"
+	keyed := "CREATE TABLE IF NOT EXISTS k ON CLUSTER custody (a String, b String, v UInt64) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', v) ORDER BY (a, b)"
 	tests := []struct {
 		name string
 		ddl  []string
@@ -136,6 +150,11 @@ func TestClusterDDL_ChecksRejectNonClusteredDDL(t *testing.T) {
 		{"Distributed over a missing table", []string{"CREATE TABLE t_all ON CLUSTER custody (subject_key String) ENGINE = Distributed(custody, currentDatabase(), nope, cityHash64(subject_key))"}, "not a replicated table"},
 		{"Distributed on another cluster", []string{good, "CREATE TABLE t_all ON CLUSTER custody AS t ENGINE = Distributed(other, currentDatabase(), t, cityHash64(subject_key))"}, "cluster other"},
 		{"Distributed by subject", []string{good, "CREATE TABLE t_all ON CLUSTER custody AS t ENGINE = Distributed(custody, currentDatabase(), t, cityHash64(subject_key))"}, ""},
+		{"Distributed in a fixed database", []string{good, "CREATE TABLE t_all ON CLUSTER custody AS t ENGINE = Distributed(custody, custody, t, cityHash64(subject_key))"}, "database custody"},
+		{"Distributed AS another table", []string{good, strings.Replace(good, " t ", " u ", 1),
+			"CREATE TABLE t_all ON CLUSTER custody AS u ENGINE = Distributed(custody, currentDatabase(), t, cityHash64(subject_key))"}, "structure of u"},
+		{"no subject: by a sorting key column", []string{keyed, "CREATE TABLE k_all ON CLUSTER custody AS k ENGINE = Distributed(custody, currentDatabase(), k, cityHash64(least(a, b)))"}, ""},
+		{"no subject: by a column outside the sorting key", []string{keyed, "CREATE TABLE k_all ON CLUSTER custody AS k ENGINE = Distributed(custody, currentDatabase(), k, cityHash64(v))"}, "column v is not in k's sorting key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,7 +188,7 @@ func TestClusterDDL_ChecksRejectNonClusteredDDL(t *testing.T) {
 func TestClusterDDL_ShardedBySubject(t *testing.T) {
 	conn := chtest.Embedded(t)
 	ctx := context.Background()
-	cfg := clusterModes()[0].cfg
+	cfg := shardedConfig()
 	var formatted []string
 	for _, stmt := range clusterStatements(t, cfg) {
 		f, err := formatSQL(ctx, conn, stmt)
@@ -179,22 +198,18 @@ func TestClusterDDL_ShardedBySubject(t *testing.T) {
 		formatted = append(formatted, f)
 	}
 	objs, _ := checkClusterDDL(formatted, cfg)
-	distributedOver := map[string]ddlObject{}
+	distributedOver := map[string]ddlcheck.Object{}
 	var withSubject []string
 	for _, o := range objs {
 		switch {
-		case o.engine == "Distributed" && len(o.args) >= 3:
-			distributedOver[o.args[2]] = o
-		case o.kind == "TABLE" && o.replicated && o.hasColumn("subject_key"):
-			withSubject = append(withSubject, o.name)
+		case o.Engine == "Distributed" && len(o.Args) >= 3:
+			distributedOver[o.Args[2]] = o
+		case o.Kind == "TABLE" && o.Replicated && o.HasColumn("subject_key"):
+			withSubject = append(withSubject, o.Name)
 		}
 	}
-	if len(distributedOver) == 0 {
-		// Reported to the lead: the migrations render no Distributed tables
-		// yet (issue 8, part 2). Once any exists this test enforces the rule
-		// for every table.
-		t.Skipf("no Distributed tables in the cluster rendering yet (issue 8 part 2); local tables with subject_key that need one: %s",
-			strings.Join(withSubject, ", "))
+	if len(withSubject) < 4 {
+		t.Fatalf("found %d local tables with subject_key (%s); events, event_ids, event_identifiers and subject_keys at least", len(withSubject), withSubject)
 	}
 	for _, name := range withSubject {
 		d, ok := distributedOver[name]
@@ -202,141 +217,18 @@ func TestClusterDDL_ShardedBySubject(t *testing.T) {
 			t.Errorf("local table %s holds subject_key but no Distributed table shards it", name)
 			continue
 		}
-		if len(d.args) < 4 || !strings.Contains(d.args[3], "subject_key") {
-			t.Errorf("Distributed table %s over %s does not shard by subject_key: %q", d.name, name, d.args)
+		if len(d.Args) < 4 || d.Args[3] != "cityHash64(subject_key)" {
+			t.Errorf("Distributed table %s over %s does not shard by cityHash64(subject_key): %q", d.Name, name, d.Args)
+		}
+		if d.Name != name+DistributedSuffix {
+			t.Errorf("Distributed table over %s is named %s, want %s (Tables.Name)", name, d.Name, name+DistributedSuffix)
 		}
 	}
-}
-
-// ddlObject is one CREATE statement as the parser rendered it.
-type ddlObject struct {
-	kind       string // TABLE, MATERIALIZED VIEW, …
-	name       string
-	cluster    string
-	engine     string   // engine name, "" if none
-	args       []string // engine arguments, top-level split
-	to         string   // a materialized view's target table
-	replicated bool
-	text       string
-}
-
-func (o ddlObject) hasColumn(name string) bool {
-	return regexp.MustCompile(`[(,] ?` + "`?" + regexp.QuoteMeta(name) + "`?" + ` `).MatchString(o.text)
-}
-
-var (
-	createHead  = regexp.MustCompile(`^CREATE (TABLE|MATERIALIZED VIEW|VIEW|DICTIONARY|DATABASE) (?:IF NOT EXISTS )?(\S+)(?: ON CLUSTER (\S+))?`)
-	changeHead  = regexp.MustCompile(`^(ALTER|DROP|RENAME|TRUNCATE|EXCHANGE|ATTACH|DETACH) `)
-	onCluster   = regexp.MustCompile(` ON CLUSTER (\S+)`)
-	viewTarget  = regexp.MustCompile(` TO (\S+)`)
-	engineStart = regexp.MustCompile(` ENGINE = (\w+)`)
-)
-
-// checkClusterDDL reads formatted statements (formatQuerySingleLine
-// output) in order and returns the objects they create and every way they
-// fall short of cfg's cluster mode.
-func checkClusterDDL(formatted []string, cfg Config) ([]ddlObject, []string) {
-	cfg.setDefaults()
-	var objs []ddlObject
-	var problems []string
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	replicated := map[string]bool{}
-	for _, f := range formatted {
-		if m := changeHead.FindStringSubmatch(f); m != nil {
-			if c := onCluster.FindStringSubmatch(f); c == nil || c[1] != cfg.Cluster {
-				bad("%s without ON CLUSTER %s: %s", m[1], cfg.Cluster, f)
-			}
-			continue
-		}
-		m := createHead.FindStringSubmatch(f)
-		if m == nil {
-			continue // a read (SELECT) needs no cluster clause
-		}
-		o := ddlObject{kind: m[1], name: strings.Trim(m[2], "`"), cluster: m[3], text: f}
-		switch o.cluster {
-		case cfg.Cluster:
-		case "":
-			bad("%s %s is created without ON CLUSTER %s: %s", o.kind, o.name, cfg.Cluster, f)
-		default:
-			bad("%s %s is created ON CLUSTER %s, want %s", o.kind, o.name, o.cluster, cfg.Cluster)
-		}
-		o.engine, o.args = engineOf(f)
-		switch {
-		case o.kind == "MATERIALIZED VIEW":
-			target := viewTarget.FindStringSubmatch(strings.SplitN(f, " AS SELECT ", 2)[0])
-			if target == nil {
-				bad("materialized view %s is created without TO <replicated table>: its inner table would be created by the view, outside the migrations' engine rules", o.name)
-				break
-			}
-			o.to = strings.Trim(target[1], "`")
-			if !replicated[o.to] {
-				bad("materialized view %s writes TO %s, which is not a replicated table created earlier", o.name, o.to)
-			}
-		case o.kind == "TABLE" && o.engine == "Distributed":
-			switch {
-			case len(o.args) != 4:
-				bad("Distributed table %s has %d arguments (want cluster, database, table, sharding key): %q", o.name, len(o.args), o.args)
-			case o.args[0] != cfg.Cluster:
-				bad("Distributed table %s spans cluster %s, want %s", o.name, o.args[0], cfg.Cluster)
-			case !replicated[o.args[2]]:
-				bad("Distributed table %s reads %s, which is not a replicated table created earlier", o.name, o.args[2])
-			case !strings.Contains(o.args[3], "subject_key"):
-				bad("Distributed table %s shards by %s, want a hash of subject_key", o.name, o.args[3])
-			}
-		case o.kind == "TABLE":
-			wantPath, wantName := "'"+cfg.ReplicaPath+"'", "'"+cfg.ReplicaName+"'"
-			switch {
-			case !strings.HasPrefix(o.engine, "Replicated") || !strings.HasSuffix(o.engine, "MergeTree"):
-				bad("table %s has engine %q, not Replicated*MergeTree", o.name, o.engine)
-			case len(o.args) < 2 || o.args[0] != wantPath || o.args[1] != wantName:
-				bad("table %s: engine %s(%s) lacks the replica path %s and name %s", o.name, o.engine, strings.Join(o.args, ", "), wantPath, wantName)
-			default:
-				o.replicated = true
-				replicated[o.name] = true
-			}
-		}
-		objs = append(objs, o)
-	}
-	return objs, problems
-}
-
-// engineOf returns the ENGINE clause's name and top-level arguments.
-func engineOf(f string) (string, []string) {
-	loc := engineStart.FindStringSubmatchIndex(f)
-	if loc == nil {
-		return "", nil
-	}
-	name := f[loc[2]:loc[3]]
-	rest := f[loc[1]:]
-	if !strings.HasPrefix(rest, "(") {
-		return name, nil
-	}
-	var args []string
-	depth, quoted, start := 0, false, 1
-	for i := 0; i < len(rest); i++ {
-		switch c := rest[i]; {
-		case quoted:
-			if c == '\\' {
-				i++
-			} else if c == '\'' {
-				quoted = false
-			}
-		case c == '\'':
-			quoted = true
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-			if depth == 0 {
-				if a := strings.TrimSpace(rest[start:i]); a != "" {
-					args = append(args, a)
-				}
-				return name, args
-			}
-		case c == ',' && depth == 1:
-			args = append(args, strings.TrimSpace(rest[start:i]))
-			start = i + 1
+	// Every other replicated table has its Distributed table too, named as
+	// Tables maps it, so the application can read every table through one.
+	for _, o := range objs {
+		if o.Replicated && distributedOver[o.Name].Name != cfg.Tables().Name(o.Name) {
+			t.Errorf("replicated table %s has no Distributed table %s", o.Name, cfg.Tables().Name(o.Name))
 		}
 	}
-	return name, args
 }

@@ -26,7 +26,14 @@ const (
 )
 ENGINE = %s
 ORDER BY version`
-	selectApplied = `SELECT version, name, checksum, applied_at FROM custody_migrations FINAL ORDER BY version`
+	// createLedgerDistributed is the ledger's Distributed table in sharded
+	// mode, so that every process reads the one ledger whatever shard it
+	// reaches (a local ledger's replica path holds {shard}). Sharding by
+	// version keeps a version's rows on one shard for FINAL.
+	createLedgerDistributed = `CREATE TABLE IF NOT EXISTS custody_migrations_all{{.OnCluster}} AS custody_migrations
+ENGINE = {{distributed "custody_migrations" "cityHash64(version)"}}`
+	tableLedger   = "custody_migrations"
+	selectApplied = `SELECT version, name, checksum, applied_at FROM {{table "custody_migrations"}} FINAL ORDER BY version`
 )
 
 // Applied is one ledger row.
@@ -42,23 +49,40 @@ type Migrator struct {
 	conn       clickhouse.Conn
 	migrations []Migration
 	cfg        Config
+	tables     Tables
+	selectSQL  string
 	log        *slog.Logger
 }
 
-// New renders files (see Load) for conn.
+// New renders files (see Load) for conn. A migration that renders to no
+// statement in cfg's mode (005_distributed.sql outside sharded mode) does
+// not apply to it: it is neither run nor recorded, so that it is applied
+// when a mode that renders it is configured (an unsharded cluster switched
+// to sharded mode gets its Distributed tables).
 func New(conn clickhouse.Conn, files fs.FS, cfg Config, log *slog.Logger) (*Migrator, error) {
-	ms, err := Load(files, cfg)
+	all, err := Load(files, cfg)
 	if err != nil {
 		return nil, err
+	}
+	var ms []Migration
+	for _, m := range all {
+		if len(m.Statements) > 0 {
+			ms = append(ms, m)
+		}
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg.setDefaults()
-	return &Migrator{conn: conn, migrations: ms, cfg: cfg, log: log}, nil
+	tables := cfg.Tables()
+	sel, err := tables.SQL(selectApplied)
+	if err != nil {
+		return nil, err
+	}
+	return &Migrator{conn: conn, migrations: ms, cfg: cfg, tables: tables, selectSQL: sel, log: log}, nil
 }
 
-// Migrations returns the rendered migrations.
+// Migrations returns the rendered migrations that apply in this mode.
 func (m *Migrator) Migrations() []Migration { return m.migrations }
 
 // Up applies every migration not yet in the ledger, in order, and returns
@@ -92,7 +116,7 @@ func (m *Migrator) Up(ctx context.Context) ([]Migration, error) {
 			}
 		}
 		row := []Applied{{Version: uint32(mig.Version), Name: mig.Name, Checksum: mig.Checksum, At: time.Now().UTC().Truncate(time.Second)}}
-		if err := m.conn.Insert(ctx, "custody_migrations", row); err != nil {
+		if err := m.conn.Insert(m.tables.InsertContext(ctx, ""), m.tables.Name(tableLedger), row); err != nil {
 			return ran, fmt.Errorf("record migration %03d_%s: %w", mig.Version, mig.Name, err)
 		}
 		m.log.InfoContext(ctx, "migration applied", "version", mig.Version, "name", mig.Name, "duration", time.Since(start))
@@ -107,23 +131,41 @@ func (m *Migrator) Status(ctx context.Context) ([]Applied, error) {
 		return nil, err
 	}
 	var rows []Applied
-	if err := m.conn.Select(ctx, &rows, selectApplied, nil); err != nil {
+	if err := m.conn.Select(ctx, &rows, m.selectSQL, nil); err != nil {
 		return nil, fmt.Errorf("read migrations ledger: %w", err)
 	}
 	return rows, nil
 }
 
 func (m *Migrator) ensureLedger(ctx context.Context) error {
-	ddl := fmt.Sprintf(createLedger, m.cfg.onCluster(), m.cfg.engine("ReplacingMergeTree"))
-	if err := m.conn.Exec(ctx, ddl, nil); err != nil {
-		return fmt.Errorf("create migrations ledger: %w", err)
+	ddl, err := m.cfg.ledgerDDL()
+	if err != nil {
+		return err
+	}
+	for _, stmt := range ddl {
+		if err := m.conn.Exec(ctx, stmt, nil); err != nil {
+			return fmt.Errorf("create migrations ledger: %w", err)
+		}
 	}
 	return nil
 }
 
+// ledgerDDL is the ledger table and, in sharded mode, its Distributed table.
+func (c Config) ledgerDDL() ([]string, error) {
+	out := []string{fmt.Sprintf(createLedger, c.onCluster(), c.engine("ReplacingMergeTree"))}
+	if c.Sharded {
+		d, err := c.Render("ledger", createLedgerDistributed, nil)
+		if err != nil {
+			return nil, fmt.Errorf("create migrations ledger: %w", err)
+		}
+		out = append(out, d...)
+	}
+	return out, nil
+}
+
 func (m *Migrator) applied(ctx context.Context) (map[uint32]Applied, error) {
 	var rows []Applied
-	if err := m.conn.Select(ctx, &rows, selectApplied, nil); err != nil {
+	if err := m.conn.Select(ctx, &rows, m.selectSQL, nil); err != nil {
 		return nil, fmt.Errorf("read migrations ledger: %w", err)
 	}
 	out := make(map[uint32]Applied, len(rows))

@@ -189,7 +189,7 @@ func TestUp_EditedAppliedFileFailsWithChecksumMismatchAndAppliesNothing(t *testi
 	if err != nil {
 		t.Fatalf("status: %v", err)
 	}
-	if want := len(embeddedMigrations(t)); len(status) != want {
+	if want := len(newMigrator(t, conn, schema.ClickHouse()).Migrations()); len(status) != want {
 		t.Errorf("ledger has %d rows, want the %d applied before the edit", len(status), want)
 	}
 }
@@ -248,13 +248,4 @@ func TestUp_FailedStatementIsNotRecordedAndRunsAgainOnceFixed(t *testing.T) {
 	if err != nil || len(status) != 2 {
 		t.Errorf("ledger %+v, %v; want 2 rows", status, err)
 	}
-}
-
-func embeddedMigrations(t *testing.T) []Migration {
-	t.Helper()
-	ms, err := Load(schema.ClickHouse(), Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ms
 }

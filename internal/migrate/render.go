@@ -24,6 +24,11 @@ type Config struct {
 	// macros.
 	ReplicaPath string
 	ReplicaName string
+	// Sharded puts a Distributed table, <table>_all ON CLUSTER Cluster,
+	// over every local table, and the application reads and writes through
+	// those (see Tables). The local tables keep their names and engines; the
+	// materialized views stay on them. It requires Cluster and Replicated.
+	Sharded bool
 }
 
 func (c *Config) setDefaults() {
@@ -46,6 +51,12 @@ func (c Config) Validate() error {
 		if strings.ContainsAny(v, `'\`) {
 			return fmt.Errorf("migrate: %s must not contain quotes or backslashes", field)
 		}
+	}
+	// Sharding needs ON CLUSTER (every host gets the Distributed tables) and
+	// Replicated engines (a shard's replicas share its rows, and insert
+	// deduplication tokens live in Keeper).
+	if c.Sharded && (c.Cluster == "" || !c.Replicated) {
+		return errors.New("migrate: sharded needs a cluster name and replicated: true")
 	}
 	return nil
 }
@@ -130,20 +141,40 @@ func render(name, text string, cfg Config) ([]string, error) {
 	return stmts, nil
 }
 
-// Render renders DDL written like a migration — {{.OnCluster}} and
-// {{engine "…"}} — into statements, so that DDL created at run time
-// (projection tables) follows the same single-node or cluster settings as
-// the migrations. vars adds template fields beside OnCluster; they must be
-// names chosen by the code, never user input.
+// distributed renders the Distributed engine over the local table in the
+// connection's database, spreading rows over Cluster's shards by shardingKey
+// (an expression written in Custody's code, never configuration).
+func (c Config) distributed(table, shardingKey string) (string, error) {
+	if !c.Sharded {
+		return "", fmt.Errorf("Distributed engine for %s outside sharded mode", table)
+	}
+	if !plainName.MatchString(table) {
+		return "", fmt.Errorf("Distributed engine: %q is not a table name", table)
+	}
+	if shardingKey == "" {
+		return "", fmt.Errorf("Distributed engine for %s: sharding key is required", table)
+	}
+	return "Distributed(" + c.Cluster + ", currentDatabase(), " + table + ", " + shardingKey + ")", nil
+}
+
+// Render renders DDL written like a migration — {{.OnCluster}},
+// {{engine "…"}}, {{if .Sharded}}, {{distributed "table" "key"}}, and
+// {{table "…"}} and {{alter "…"}} as in Tables.SQL — into
+// statements, so that DDL created at run time (projection tables) follows
+// the same single-node, cluster or sharded settings as the migrations. vars
+// adds template fields beside OnCluster and Sharded; they must be names
+// chosen by the code, never user input.
 func (c Config) Render(name, text string, vars map[string]string) ([]string, error) {
 	c.setDefaults()
 	engine := func(name string, args ...string) string { return c.engine(name, args...) }
-	tmpl, err := template.New(name).Option("missingkey=error").
-		Funcs(template.FuncMap{"engine": engine}).Parse(text)
+	funcs := c.Tables().funcs()
+	funcs["engine"] = engine
+	funcs["distributed"] = c.distributed
+	tmpl, err := template.New(name).Option("missingkey=error").Funcs(funcs).Parse(text)
 	if err != nil {
 		return nil, err
 	}
-	data := map[string]string{"OnCluster": c.onCluster()}
+	data := map[string]any{"OnCluster": c.onCluster(), "Sharded": c.Sharded}
 	for k, v := range vars {
 		data[k] = v
 	}

@@ -274,6 +274,7 @@ func TestRender_EveryStatementParsesOnTheRealEngine(t *testing.T) {
 		{"cluster", Config{Cluster: "custody"}},
 		{"replicated cluster", Config{Cluster: "custody", Replicated: true}},
 		{"replicated custom path", Config{Cluster: "custody", Replicated: true, ReplicaPath: "/custody/{shard}/{table}", ReplicaName: "{replica}-x"}},
+		{"sharded", Config{Cluster: "custody", Replicated: true, Sharded: true}},
 	}
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
@@ -283,7 +284,15 @@ func TestRender_EveryStatementParsesOnTheRealEngine(t *testing.T) {
 			}
 			cfg := mode.cfg
 			cfg.setDefaults()
-			stmts := []string{fmt.Sprintf(createLedger, cfg.onCluster(), cfg.engine("ReplacingMergeTree")), selectApplied}
+			stmts, err := cfg.ledgerDDL()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sel, err := cfg.Tables().SQL(selectApplied)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stmts = append(stmts, sel)
 			for _, m := range ms {
 				stmts = append(stmts, m.Statements...)
 			}

@@ -36,7 +36,7 @@ func mountReadAPI(srv *server.Server, cfg config.Config, store *storage.Storage,
 	h, err := graphql.New(graphql.Deps{
 		Inventory: store.Inventory,
 		Audit:     svc.Audit,
-		Rejected: rejectedQueue{store: rejected.New(store.Conn, store.Keyring), opts: event.Options{Vocabulary: svc.Taxonomy},
+		Rejected: rejectedQueue{store: store.Rejected(), opts: event.Options{Vocabulary: svc.Taxonomy},
 			sink: ingest.LogSink{Log: store.Events}},
 		Rights:    svc.Rights,
 		Lifecycle: svc.Rights.Lifecycle(),

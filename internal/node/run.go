@@ -127,7 +127,7 @@ func mountAPI(srv *server.Server, cfg config.Config, store *storage.Storage, sin
 	if err != nil {
 		return err
 	}
-	h.KeepRejected(keepRejected{rejected.New(store.Conn, store.Keyring)})
+	h.KeepRejected(keepRejected{store.Rejected()})
 	authn, err := authenticator(cfg, log)
 	if err != nil {
 		return err

@@ -1,7 +1,7 @@
 // Package node assembles the parts of a Custody process from configuration,
 // as a factory: the event transport (embedded or external NATS JetStream,
-// or none) with its ingest sink and pipeline. Commands call it; it holds no
-// logic of its own beyond wiring and shutdown order.
+// Kafka, or none) with its ingest sink and pipeline. Commands call it; it
+// holds no logic of its own beyond wiring and shutdown order.
 package node
 
 import (
@@ -17,6 +17,7 @@ import (
 	"github.com/custodyhq/custody/internal/broker"
 	"github.com/custodyhq/custody/internal/config"
 	"github.com/custodyhq/custody/internal/ingest"
+	"github.com/custodyhq/custody/internal/kafka"
 	"github.com/custodyhq/custody/internal/pipeline"
 	"github.com/custodyhq/custody/internal/storage"
 )
@@ -40,17 +41,42 @@ func BrokerConfig(cfg config.Config) broker.Config {
 	}.WithDefaults()
 }
 
+// KafkaConfig maps the configuration onto package kafka's, defaults
+// applied.
+func KafkaConfig(cfg config.Config) kafka.Config {
+	k := cfg.Broker.Kafka
+	return kafka.Config{
+		Brokers: k.Brokers, Topic: k.Topic, PoisonTopic: k.PoisonTopic, ConsumerGroup: k.ConsumerGroup,
+		Partitions: k.Partitions, ReplicationFactor: k.ReplicationFactor, Retention: k.Retention,
+		ClientID: k.ClientID, Version: k.Version, MaxMessageBytes: k.MaxMessageBytes,
+		TLS:  kafka.TLS{Enabled: k.TLS.Enabled, CAFile: k.TLS.CAFile, CertFile: k.TLS.CertFile, KeyFile: k.TLS.KeyFile},
+		SASL: kafka.SASL{Mechanism: k.SASL.Mechanism, Username: k.SASL.Username, Password: k.SASL.Password, PasswordFile: k.SASL.PasswordFile},
+	}.WithDefaults()
+}
+
+// pipelineConfig is the pipeline of every broker mode on topic and poison.
+// A batch still being retried when the broker gives it to another
+// consumer (NATS: AckWait; Kafka: a rebalance) is appended twice, which is
+// harmless (the log is idempotent), so attempts stay short and bounded.
+func pipelineConfig(topic, poison string) pipeline.Config {
+	return pipeline.Config{Topic: topic, PoisonTopic: poison, HandlerTimeout: 20 * time.Second,
+		Retry: pipeline.Retry{MaxRetries: 2, MaxInterval: 5 * time.Second}}
+}
+
 // OpenTransport starts what broker.mode asks for: nothing (direct: ingest
 // appends to the log), an embedded NATS JetStream server under
-// data_dir/nats, or a connection to an external cluster. withPipeline
-// says whether this process also consumes (serve and ingest do; a
-// publish-only front end would not).
+// data_dir/nats, or a connection to an external NATS cluster or to Kafka.
+// withPipeline says whether this process also consumes (serve and ingest
+// do; a publish-only front end would not).
 func OpenTransport(ctx context.Context, cfg config.Config, store *storage.Storage, withPipeline bool, registry prometheus.Registerer, log *slog.Logger) (*Transport, error) {
 	t := &Transport{}
-	if cfg.Broker.Mode == "direct" {
+	switch cfg.Broker.Mode {
+	case "direct":
 		log.Warn("broker.mode is direct: HTTP ingest appends to the log synchronously, no broker in between")
 		t.Sink = ingest.LogSink{Log: store.Events}
 		return t, nil
+	case "kafka":
+		return openKafka(ctx, cfg, store, withPipeline, registry, log)
 	}
 	bcfg := BrokerConfig(cfg)
 	if cfg.Broker.Mode == "embedded" {
@@ -66,11 +92,8 @@ func OpenTransport(ctx context.Context, cfg config.Config, store *storage.Storag
 		return nil, err
 	}
 	// AckWait is how long a message delivered to a process that died waits
-	// before it is delivered again: the recovery time after a crash. A batch
-	// still being retried past it is delivered twice, which is harmless (the
-	// log is idempotent), so AckWait stays short and attempts are bounded.
-	pcfg := pipeline.Config{Topic: bcfg.Subject, PoisonTopic: bcfg.PoisonSubject, HandlerTimeout: 20 * time.Second,
-		Retry: pipeline.Retry{MaxRetries: 2, MaxInterval: 5 * time.Second}}
+	// before it is delivered again: the recovery time after a crash.
+	pcfg := pipelineConfig(bcfg.Subject, bcfg.PoisonSubject)
 	if cfg.Broker.Mode == "embedded" {
 		bcfg.AckWait = 30 * time.Second
 	}
@@ -100,6 +123,46 @@ func OpenTransport(ctx context.Context, cfg config.Config, store *storage.Storag
 	t.closers = append([]func(){func() { _ = sub.Close() }}, t.closers...)
 	t.pipeline, err = pipeline.New(pcfg, sub, pub, store.Events, log, registry)
 	if err != nil {
+		return fail(err)
+	}
+	return t, nil
+}
+
+// openKafka connects to Kafka: the topics (EnsureTopic), a publisher, the
+// sink partitioning by subject, and the pipeline as a member of the
+// consumer group.
+func openKafka(ctx context.Context, cfg config.Config, store *storage.Storage, withPipeline bool, registry prometheus.Registerer, log *slog.Logger) (*Transport, error) {
+	t := &Transport{}
+	fail := func(err error) (*Transport, error) {
+		t.Close()
+		return nil, err
+	}
+	kcfg := KafkaConfig(cfg)
+	if err := kcfg.Validate(); err != nil {
+		return nil, err
+	}
+	log.Info("broker: kafka", "brokers", kcfg.Brokers, "topic", kcfg.Topic, "consumer_group", kcfg.ConsumerGroup,
+		"partitions", kcfg.Partitions, "tls", kcfg.TLS.Enabled || kcfg.TLS.CAFile != "" || kcfg.TLS.CertFile != "", "sasl", kcfg.SASL)
+	if err := kafka.EnsureTopic(ctx, kcfg, log); err != nil {
+		return nil, fmt.Errorf("ensure topic %s: %w", kcfg.Topic, err)
+	}
+	pub, err := kafka.NewPublisher(kcfg, log)
+	if err != nil {
+		return nil, err
+	}
+	t.closers = append(t.closers, func() { _ = pub.Close() })
+	if t.Sink, err = kafka.NewSink(pub, kcfg, store.Events, store.Hasher); err != nil {
+		return fail(err)
+	}
+	if !withPipeline {
+		return t, nil
+	}
+	sub, err := kafka.NewSubscriber(kcfg, log)
+	if err != nil {
+		return fail(err)
+	}
+	t.closers = append([]func(){func() { _ = sub.Close() }}, t.closers...)
+	if t.pipeline, err = pipeline.New(pipelineConfig(kcfg.Topic, kcfg.PoisonTopic), sub, pub, store.Events, log, registry); err != nil {
 		return fail(err)
 	}
 	return t, nil

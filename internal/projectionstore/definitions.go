@@ -24,6 +24,12 @@ type definition struct {
 	// an event may yield duplicate rows, never different ones, and readers
 	// treat rows as a set.
 	Fold string
+	// ShardingKey is the sharding key of the table's Distributed table in
+	// sharded mode: an expression of its columns whose shard is that of
+	// the event a row is folded from (cityHash64(subject_key) of events),
+	// so that a rebuild, which writes through the Distributed table, puts
+	// rows where the views put them, and copies of a row meet on one shard.
+	ShardingKey string
 }
 
 // definitions lists the stored projections, in build order.
@@ -62,6 +68,10 @@ ARRAY JOIN arrayConcat(
                      identifier_namespaces[indexOf(identifier_hashes, subject_key)]),
              arrayFilter(h -> h != subject_key, identifier_hashes))) AS e
 WHERE NOT (startsWith(type, 'request.') OR startsWith(type, 'access.'))`,
+	// Every edge joins its event's subject key, the smallest hash of the
+	// event, to one of the event's hashes (or to itself), so the subject key
+	// is the lesser end of every edge.
+	ShardingKey: "cityHash64(least(from_hash, to_hash))",
 }
 
 // dataMapFacts is one row per (event, category mentioned, purpose): what
@@ -121,4 +131,5 @@ ARRAY JOIN
         type = 'data.processed', ('collected', c, 'inferred', '', '', '', ''),
         ('disclosed', c, '', recipient.1, recipient.2, recipient.3, disclosure_type)), categories) AS f
 ARRAY JOIN if(empty(purposes), [''], purposes) AS purpose`,
+	ShardingKey: "cityHash64(subject_key)",
 }

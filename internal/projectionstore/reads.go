@@ -23,12 +23,17 @@ var (
 )
 
 func (s *Store) query(d definition, text string) (string, error) {
-	return s.render(text, map[string]string{"Table": tableOf(d)})
+	// Reads go through the Distributed table in sharded mode.
+	return s.render(text, map[string]string{"Table": s.tables.Name(tableOf(d))})
 }
 
 // Neighbours implements inventory.IdentityGraph.
 func (s *Store) Neighbours(ctx context.Context, tenant string, hashes []string) ([]identity.Ref, error) {
-	q, err := s.query(identityEdges, queryNeighbours)
+	text := queryNeighbours
+	if len(hashes) > maxLiteralSet {
+		text = queryNeighboursMany
+	}
+	q, err := s.query(identityEdges, text)
 	if err != nil {
 		return nil, err
 	}

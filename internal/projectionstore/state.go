@@ -38,7 +38,7 @@ func (s *Store) putState(ctx context.Context, d definition, state string, r Resu
 	if row.BuiltThrough.IsZero() {
 		row.BuiltThrough = time.Unix(0, 0).UTC()
 	}
-	if err := s.conn.Insert(ctx, tableState, []stateRow{row}); err != nil {
+	if err := s.conn.Insert(s.tables.InsertContext(ctx, ""), s.tables.Name(tableState), []stateRow{row}); err != nil {
 		return fmt.Errorf("record projection %s state: %w", d.Name, err)
 	}
 	return nil
@@ -46,7 +46,7 @@ func (s *Store) putState(ctx context.Context, d definition, state string, r Resu
 
 func (s *Store) states(ctx context.Context) (map[stateKey]stateRow, error) {
 	var rows []stateRow
-	if err := s.conn.Select(ctx, &rows, queryState, nil); err != nil {
+	if err := s.conn.Select(ctx, &rows, s.sql.state, nil); err != nil {
 		return nil, fmt.Errorf("read projection state: %w", err)
 	}
 	out := make(map[stateKey]stateRow, len(rows))
@@ -96,7 +96,7 @@ func (s *Store) Status(ctx context.Context) ([]Status, error) {
 		return nil, err
 	}
 	var logHead []head
-	if err := s.conn.Select(ctx, &logHead, queryLogHead, nil); err != nil {
+	if err := s.conn.Select(ctx, &logHead, s.sql.logHead, nil); err != nil {
 		return nil, fmt.Errorf("read log head: %w", err)
 	}
 	var out []Status

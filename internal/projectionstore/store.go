@@ -49,8 +49,17 @@ func (c Config) Validate() error {
 
 // Store builds, rebuilds and reads the stored projections.
 type Store struct {
-	conn clickhouse.Conn
-	cfg  Config
+	conn   clickhouse.Conn
+	cfg    Config
+	tables migrate.Tables
+	sql    renderedSQL
+}
+
+// renderedSQL is the package's SQL that names tables only through
+// {{table}}, rendered once for the Store's mode.
+type renderedSQL struct {
+	partitions, logHead, state   string
+	sourcePartition, sourceSince string
 }
 
 // New returns a Store on conn, whose schema the migrations have created.
@@ -59,7 +68,21 @@ func New(conn clickhouse.Conn, cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Store{conn: conn, cfg: cfg}, nil
+	s := &Store{conn: conn, cfg: cfg, tables: cfg.DDL.Tables()}
+	for _, q := range []struct {
+		dst  *string
+		text string
+	}{
+		{&s.sql.partitions, queryPartitions}, {&s.sql.logHead, queryLogHead}, {&s.sql.state, queryState},
+		{&s.sql.sourcePartition, sourcePartition}, {&s.sql.sourceSince, sourceSince},
+	} {
+		r, err := s.render(q.text, nil)
+		if err != nil {
+			return nil, fmt.Errorf("projectionstore: %w", err)
+		}
+		*q.dst = r
+	}
+	return s, nil
 }
 
 // Names lists the projections, in build order.
@@ -103,9 +126,27 @@ func (s *Store) fold(d definition, source string) (string, error) {
 	return s.render(d.Fold, map[string]string{"Source": source})
 }
 
-// create creates table as d's table.
+// create creates table as d's table and, in sharded mode, its Distributed
+// table (both IF NOT EXISTS).
 func (s *Store) create(ctx context.Context, d definition, table string) error {
-	return s.exec(ctx, "create "+table, d.Table, map[string]string{"Table": table}, nil)
+	if err := s.exec(ctx, "create "+table, d.Table, map[string]string{"Table": table}, nil); err != nil {
+		return err
+	}
+	if !s.tables.Sharded() {
+		return nil
+	}
+	return s.exec(ctx, "create "+table+" Distributed", createDistributed,
+		map[string]string{"Table": table, "ShardingKey": d.ShardingKey}, nil)
+}
+
+// drop drops table and, in sharded mode, its Distributed table.
+func (s *Store) drop(ctx context.Context, what, table string) error {
+	if s.tables.Sharded() {
+		if err := s.exec(ctx, what, dropTable, map[string]string{"Table": s.tables.Name(table)}, nil); err != nil {
+			return err
+		}
+	}
+	return s.exec(ctx, what, dropTable, map[string]string{"Table": table}, nil)
 }
 
 // attach creates the view that feeds table from every INSERT into the log.
@@ -212,27 +253,31 @@ func (s *Store) rebuild(ctx context.Context, d definition, p Progress) (Result, 
 		return res, err
 	}
 	var logHead []head
-	if err := s.conn.Select(ctx, &logHead, queryLogHead, nil); err != nil {
+	if err := s.conn.Select(ctx, &logHead, s.sql.logHead, nil); err != nil {
 		return res, fmt.Errorf("rebuild %s: read log head: %w", d.Name, err)
 	}
 	var parts []struct {
 		P uint32 `ch:"p"`
 		N uint64 `ch:"n"`
 	}
-	if err := s.conn.Select(ctx, &parts, queryPartitions, nil); err != nil {
+	if err := s.conn.Select(ctx, &parts, s.sql.partitions, nil); err != nil {
 		return res, fmt.Errorf("rebuild %s: list partitions: %w", d.Name, err)
 	}
 	var total uint64
 	for _, pt := range parts {
 		total += pt.N
 	}
-	if err := s.exec(ctx, "rebuild "+d.Name, dropTable, map[string]string{"Table": next}, nil); err != nil {
+	if err := s.drop(ctx, "rebuild "+d.Name, next); err != nil {
 		return res, err
 	}
 	if err := s.create(ctx, d, next); err != nil {
 		return res, err
 	}
-	fold, err := s.fold(d, sourcePartition)
+	// In sharded mode the fold reads events_all and writes <next>_all: the
+	// log's rows travel to this node and the folded rows back to their
+	// shards (unless the server runs the INSERT … SELECT on each shard, see
+	// parallel_distributed_insert_select). The views are not involved.
+	fold, err := s.fold(d, s.sql.sourcePartition)
 	if err != nil {
 		return res, err
 	}
@@ -265,7 +310,7 @@ func (s *Store) rebuild(ctx context.Context, d definition, p Progress) (Result, 
 		return res, err
 	}
 	if len(logHead) == 1 && logHead[0].N > 0 {
-		catchUp, err := s.fold(d, sourceSince)
+		catchUp, err := s.fold(d, s.sql.sourceSince)
 		if err != nil {
 			return res, err
 		}
@@ -275,7 +320,7 @@ func (s *Store) rebuild(ctx context.Context, d definition, p Progress) (Result, 
 		}
 		res.Through = logHead[0].At
 	}
-	if err := s.exec(ctx, "rebuild "+d.Name, dropTable, map[string]string{"Table": next}, nil); err != nil {
+	if err := s.drop(ctx, "rebuild "+d.Name, next); err != nil {
 		return res, err
 	}
 	res.Events = total

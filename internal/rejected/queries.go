@@ -1,6 +1,8 @@
 package rejected
 
 // The store's SQL. Every value is a server-side {name:Type} parameter.
+// {{table "rejected_events"}} is rendered once per Store by migrate.Tables:
+// the Distributed rejected_events_all in sharded mode.
 const (
 	// tableRejected holds rejections; see 003_rejected_events.sql.
 	tableRejected = "rejected_events"
@@ -22,7 +24,7 @@ status, replayed_at, version`
 	queryList = `SELECT ` + summaryColumns + `
 FROM (
     SELECT ` + summaryColumns + `
-    FROM rejected_events FINAL
+    FROM {{table "rejected_events"}} FINAL
     WHERE ({tenant:String} = '' OR tenant = {tenant:String})
       AND rejected_at >= {since:DateTime64(3, 'UTC')}
       AND rejected_at < {until:DateTime64(3, 'UTC')}
@@ -39,6 +41,6 @@ LIMIT {limit:UInt32}`
 	// array parameter directly on the right of IN, ClickHouse scans the
 	// array per row and uses no index (measured ~50x slower).
 	queryByIDs = `SELECT ` + columns + `
-FROM rejected_events FINAL
+FROM {{table "rejected_events"}} FINAL
 WHERE rejection_id IN (SELECT arrayJoin({ids:Array(UUID)}))`
 )

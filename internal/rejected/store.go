@@ -12,6 +12,7 @@ import (
 	"github.com/custodyhq/custody/internal/clickhouse"
 	"github.com/custodyhq/custody/internal/event"
 	"github.com/custodyhq/custody/internal/keyring"
+	"github.com/custodyhq/custody/internal/migrate"
 )
 
 // Status is where a rejection stands.
@@ -106,14 +107,31 @@ func SubjectKey(tenant string) string { return "rejected:" + tenant }
 
 // Store is the repository of rejected events.
 type Store struct {
-	conn clickhouse.Conn
-	keys *keyring.Keyring
-	now  func() time.Time
+	conn   clickhouse.Conn
+	keys   *keyring.Keyring
+	now    func() time.Time
+	tables migrate.Tables
+	// list and byIDs are queryList and queryByIDs rendered for tables.
+	list, byIDs string
 }
 
-// New returns the store on conn; keys seals and opens payloads.
+// Config configures a Store.
+type Config struct {
+	// Tables names the tables to read and write: the Distributed tables in
+	// sharded mode. The zero value is a single node (or unsharded cluster).
+	Tables migrate.Tables
+}
+
+// New returns the store on conn for a single node or unsharded cluster;
+// keys seals and opens payloads.
 func New(conn clickhouse.Conn, keys *keyring.Keyring) *Store {
-	return &Store{conn: conn, keys: keys, now: time.Now}
+	return NewWithConfig(conn, keys, Config{})
+}
+
+// NewWithConfig returns the store on conn with cfg.
+func NewWithConfig(conn clickhouse.Conn, keys *keyring.Keyring, cfg Config) *Store {
+	return &Store{conn: conn, keys: keys, now: time.Now, tables: cfg.Tables,
+		list: cfg.Tables.MustSQL(queryList), byIDs: cfg.Tables.MustSQL(queryByIDs)}
 }
 
 var (
@@ -187,7 +205,7 @@ func (s *Store) Put(ctx context.Context, rs []Rejection) error {
 			rows[i].ReplayedAt = r.ReplayedAt.UTC().Truncate(time.Millisecond)
 		}
 	}
-	if err := s.conn.Insert(ctx, tableRejected, rows); err != nil {
+	if err := s.conn.Insert(s.tables.InsertContext(ctx, ""), s.tables.Name(tableRejected), rows); err != nil {
 		return fmt.Errorf("store rejected events: %w", err)
 	}
 	return nil
@@ -228,7 +246,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Rejection, error) {
 		before = Cursor{At: endOfTime, ID: maxUUID}
 	}
 	var rows []summaryRow
-	err := s.conn.Select(ctx, &rows, queryList, clickhouse.Params{
+	err := s.conn.Select(ctx, &rows, s.list, clickhouse.Params{
 		"tenant": f.Tenant, "status": string(f.Status), "since": since.UTC(), "until": until.UTC(),
 		"before_at": before.At.UTC(), "before_id": before.ID, "limit": uint32(f.Limit),
 	})
@@ -288,7 +306,7 @@ func (s *Store) Mark(ctx context.Context, id uuid.UUID, status Status) error {
 // rows reads the latest version of each id that exists.
 func (s *Store) rows(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]row, error) {
 	var rows []row
-	if err := s.conn.Select(ctx, &rows, queryByIDs, clickhouse.Params{"ids": ids}); err != nil {
+	if err := s.conn.Select(ctx, &rows, s.byIDs, clickhouse.Params{"ids": ids}); err != nil {
 		return nil, fmt.Errorf("read rejected events: %w", err)
 	}
 	out := make(map[uuid.UUID]row, len(rows))
@@ -321,7 +339,7 @@ func (s *Store) write(ctx context.Context, rows []row) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := s.conn.Insert(ctx, tableRejected, rows); err != nil {
+	if err := s.conn.Insert(s.tables.InsertContext(ctx, ""), s.tables.Name(tableRejected), rows); err != nil {
 		return fmt.Errorf("update rejected events: %w", err)
 	}
 	return nil

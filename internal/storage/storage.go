@@ -18,6 +18,7 @@ import (
 	"github.com/custodyhq/custody/internal/keyring"
 	"github.com/custodyhq/custody/internal/migrate"
 	"github.com/custodyhq/custody/internal/projectionstore"
+	"github.com/custodyhq/custody/internal/rejected"
 	"github.com/custodyhq/custody/schema"
 )
 
@@ -29,6 +30,9 @@ type Storage struct {
 	Hasher      *identity.Hasher
 	Projections *projectionstore.Store
 	Inventory   *inventory.Service
+	// Tables names the tables repositories read and write: the Distributed
+	// tables in sharded mode (see Rejected).
+	Tables migrate.Tables
 }
 
 // OpenConn opens the configured ClickHouse transport.
@@ -66,6 +70,7 @@ func ddlConfig(cfg config.Config) migrate.Config {
 	cl := cfg.ClickHouse.Cluster
 	return migrate.Config{
 		Cluster: cl.Name, Replicated: cl.Replicated, ReplicaPath: cl.ReplicaPath, ReplicaName: cl.ReplicaName,
+		Sharded: cl.Sharded,
 	}
 }
 
@@ -90,12 +95,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Storage, e
 		_ = conn.Close()
 		return nil, fmt.Errorf("migrate schema: %w", err)
 	}
-	keys, err := keyring.New(eventlog.NewKeyStore(conn), masters[0], masters[1:]...)
+	tables := ddlConfig(cfg).Tables()
+	logCfg := eventlog.Config{Tables: tables}
+	keys, err := keyring.New(eventlog.NewKeyStoreWithConfig(conn, logCfg), masters[0], masters[1:]...)
 	if err != nil {
 		_ = conn.Close()
 		return nil, err
 	}
-	events := eventlog.New(conn, hasher, keys)
+	events := eventlog.NewWithConfig(conn, hasher, keys, logCfg)
 	proj, err := projectionstore.New(conn, projectionstore.Config{DDL: ddlConfig(cfg)})
 	if err == nil {
 		err = proj.Ensure(ctx, func(name string, done, total uint64) {
@@ -111,7 +118,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Storage, e
 		_ = conn.Close()
 		return nil, err
 	}
-	return &Storage{Conn: conn, Events: events, Keyring: keys, Hasher: hasher, Projections: proj, Inventory: inv}, nil
+	return &Storage{Conn: conn, Events: events, Keyring: keys, Hasher: hasher, Projections: proj, Inventory: inv, Tables: tables}, nil
+}
+
+// Rejected returns the rejected-events repository on this storage.
+func (s *Storage) Rejected() *rejected.Store {
+	return rejected.NewWithConfig(s.Conn, s.Keyring, rejected.Config{Tables: s.Tables})
 }
 
 // Close releases the connection (for chDB, flushes and stops the engine).

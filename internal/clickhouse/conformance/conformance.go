@@ -35,6 +35,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("InsertOfNoRowsIsNoOp", s.insertNothing)
 	t.Run("InsertIntoMissingTableFails", s.insertMissingTable)
 	t.Run("ReplacingMergeTreeFinalHidesDuplicates", s.replacingFinal)
+	t.Run("InsertSettingsReachTheServer", s.insertSettings)
 	t.Run("ConcurrentUseIsSafe", s.concurrent)
 	t.Run("CloseIsIdempotentAndFinal", func(t *testing.T) { closeIsFinal(t, open(t)) })
 }
@@ -312,6 +313,48 @@ func (s *suite) replacingFinal(t *testing.T) {
 	}
 	if want := []kv{{"a", 1}, {"b", 2}}; !reflect.DeepEqual(out, want) {
 		t.Fatalf("FINAL returned %v, want %v", out, want)
+	}
+}
+
+// insertSettings proves settings from WithInsertSettings reach the server
+// with the INSERT, by their visible effect: a MergeTree with a
+// deduplication window drops a second insert carrying the same
+// insert_deduplication_token although its rows differ, and keeps one with
+// another token. Invalid settings are refused before anything is sent.
+func (s *suite) insertSettings(t *testing.T) {
+	if !s.caps.Version.AtLeast(22, 2) {
+		t.Skipf("insert_deduplication_token needs ClickHouse 22.2+, server is %s", s.caps.Version)
+	}
+	tbl := s.table(t, "k String, v UInt64", "MergeTree() ORDER BY k SETTINGS non_replicated_deduplication_window = 100")
+	insert := func(token string, rows []kv) {
+		t.Helper()
+		c := clickhouse.WithInsertSettings(ctx(t), clickhouse.Settings{"insert_deduplication_token": token})
+		if err := s.conn.Insert(c, tbl, rows); err != nil {
+			t.Fatalf("insert with token %s: %v", token, err)
+		}
+	}
+	insert("batch-1", []kv{{"a", 1}})
+	insert("batch-1", []kv{{"a", 2}}) // a retry whose bytes differ
+	insert("batch-2", []kv{{"b", 3}})
+	if err := s.conn.Insert(ctx(t), tbl, []kv{{"c", 4}}); err != nil { // no settings: plain insert
+		t.Fatal(err)
+	}
+	var out []kv
+	if err := s.conn.Select(ctx(t), &out, "SELECT k, v FROM "+tbl+" ORDER BY k", nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := []kv{{"a", 1}, {"b", 3}, {"c", 4}}; !reflect.DeepEqual(out, want) {
+		t.Fatalf("rows %v, want %v: the token did not reach the server", out, want)
+	}
+	for _, bad := range []clickhouse.Settings{
+		{"insert_deduplication_token": "x', max_threads = '1"},
+		{"a b": 1},
+		{"max_threads": 1.5},
+	} {
+		c := clickhouse.WithInsertSettings(ctx(t), bad)
+		if err := s.conn.Insert(c, tbl, []kv{{"z", 9}}); err == nil {
+			t.Errorf("insert with settings %v succeeded", bad)
+		}
 	}
 }
 

@@ -187,6 +187,12 @@ func (c *Conn) Insert(ctx context.Context, table string, rows any) error {
 	if err != nil {
 		return fmt.Errorf("%w: insert into %s: %w", clickhouse.ErrBadRows, table, err)
 	}
+	// chDB takes settings only in the SQL text; Settings.Clause renders
+	// validated names and plain values, never caller input.
+	settings, err := clickhouse.InsertSettingsFrom(ctx).Clause()
+	if err != nil {
+		return fmt.Errorf("insert into %s: %w", table, err)
+	}
 	columns, err := c.columnsOf(ctx, table, names)
 	if err != nil {
 		return err
@@ -204,7 +210,7 @@ func (c *Conn) Insert(ctx context.Context, table string, rows any) error {
 	for i, n := range names {
 		quoted[i] = "`" + n + "`"
 	}
-	query := "INSERT INTO " + table + " (" + strings.Join(quoted, ", ") + ")"
+	query := "INSERT INTO " + table + " (" + strings.Join(quoted, ", ") + ")" + settings
 	if _, err := cc.Insert(query, "RowBinary", data); err != nil {
 		return fmt.Errorf("insert into %s: %w", table, mapError(err))
 	}

@@ -278,7 +278,15 @@ func (c *Conn) Insert(ctx context.Context, table string, rows any) error {
 		}
 	}
 
-	batch, err := c.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+columnList(fields.columns)+")")
+	bctx := ctx
+	if settings := clickhouse.InsertSettingsFrom(ctx); len(settings) > 0 {
+		if err := settings.Validate(); err != nil {
+			return fmt.Errorf("native: insert into %s: %w", table, err)
+		}
+		// Sent as the query's settings in the protocol, not in SQL text.
+		bctx = ch.Context(ctx, ch.WithSettings(ch.Settings(settings)))
+	}
+	batch, err := c.conn.PrepareBatch(bctx, "INSERT INTO "+table+" ("+columnList(fields.columns)+")")
 	if err != nil {
 		return c.wrap("insert into "+table, err)
 	}

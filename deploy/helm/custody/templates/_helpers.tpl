@@ -143,6 +143,9 @@ reason. Every template that renders a workload includes it.
 {{- if and $v.clickhouse.cluster.replicated (not $v.clickhouse.cluster.name) -}}
 {{- fail "clickhouse.cluster.name: is required when clickhouse.cluster.replicated is true" -}}
 {{- end -}}
+{{- if and $v.clickhouse.cluster.sharded (not (and $v.clickhouse.cluster.name $v.clickhouse.cluster.replicated)) -}}
+{{- fail "clickhouse.cluster.sharded: needs clickhouse.cluster.name and clickhouse.cluster.replicated: true" -}}
+{{- end -}}
 {{- if and $v.clickhouse.tls.caSecret.name (not $v.clickhouse.tls.enabled) -}}
 {{- fail "clickhouse.tls.caSecret: set clickhouse.tls.enabled: true to use it" -}}
 {{- end -}}
@@ -164,8 +167,42 @@ reason. Every template that renders a workload includes it.
 {{- fail (printf "broker.nats.replicas: must be 1..5, got %d" $r) -}}
 {{- end -}}
 {{- else if eq $v.broker.mode "kafka" -}}
-{{- if not $v.broker.kafka.brokers -}}
+{{- $k := $v.broker.kafka -}}
+{{- if not $k.brokers -}}
 {{- fail "broker.kafka.brokers: at least one host:port is required when broker.mode is kafka" -}}
+{{- end -}}
+{{- $p := int $k.partitions -}}
+{{- if or (lt $p 1) (gt $p 10000) -}}
+{{- fail (printf "broker.kafka.partitions: must be 1..10000, got %d" $p) -}}
+{{- end -}}
+{{- $rf := int $k.replicationFactor -}}
+{{- if or (lt $rf 1) (gt $rf 32) -}}
+{{- fail (printf "broker.kafka.replicationFactor: must be 1..32 (3 in production), got %d" $rf) -}}
+{{- end -}}
+{{- if ne (empty $k.tls.certKey) (empty $k.tls.keyKey) -}}
+{{- fail "broker.kafka.tls.certKey and broker.kafka.tls.keyKey go together" -}}
+{{- end -}}
+{{- if and (or $k.tls.certKey $k.tls.keyKey) (not $k.tls.secretName) -}}
+{{- fail "broker.kafka.tls.secretName: is required with certKey/keyKey" -}}
+{{- end -}}
+{{- if $k.sasl.mechanism -}}
+{{- if not (has $k.sasl.mechanism (list "PLAIN" "SCRAM-SHA-256" "SCRAM-SHA-512")) -}}
+{{- fail (printf "broker.kafka.sasl.mechanism: must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, got %q" $k.sasl.mechanism) -}}
+{{- end -}}
+{{- if not $k.sasl.username -}}
+{{- fail "broker.kafka.sasl.username: is required with broker.kafka.sasl.mechanism" -}}
+{{- end -}}
+{{- if and $k.sasl.password $k.sasl.passwordSecret.name -}}
+{{- fail "broker.kafka.sasl.password and broker.kafka.sasl.passwordSecret: set one, not both" -}}
+{{- end -}}
+{{- if and $k.sasl.password $v.security.existingSecret -}}
+{{- fail "security.existingSecret is set: leave broker.kafka.sasl.password empty (put it in the existing Secret under security.secretKeys.kafkaPassword)" -}}
+{{- end -}}
+{{- if not (or $k.sasl.password $k.sasl.passwordSecret.name $v.security.existingSecret) -}}
+{{- fail "broker.kafka.sasl: a password is required with a mechanism: set passwordSecret (a Secret you manage), security.existingSecret, or password" -}}
+{{- end -}}
+{{- else if or $k.sasl.username $k.sasl.password $k.sasl.passwordSecret.name -}}
+{{- fail "broker.kafka.sasl.mechanism: is required with a username or password (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)" -}}
 {{- end -}}
 {{- else -}}
 {{- fail (printf "broker.mode: must be nats or kafka when singleNode is off, got %q" $v.broker.mode) -}}
@@ -221,6 +258,7 @@ variables from the Secret.
 {{- $cl := dict "name" $v.clickhouse.cluster.name "replicated" $v.clickhouse.cluster.replicated -}}
 {{- with $v.clickhouse.cluster.replicaPath }}{{ $_ := set $cl "replica_path" . }}{{ end -}}
 {{- with $v.clickhouse.cluster.replicaName }}{{ $_ := set $cl "replica_name" . }}{{ end -}}
+{{- if $v.clickhouse.cluster.sharded }}{{ $_ := set $cl "sharded" true }}{{ end -}}
 {{- $_ := set $ch "cluster" $cl -}}
 {{- end -}}
 {{- $_ := set $cfg "clickhouse" $ch -}}
@@ -237,10 +275,23 @@ variables from the Secret.
 {{- end -}}
 {{- $_ := set $cfg "broker" $b -}}
 {{- else -}}
-{{- /* Kafka: not built yet. Brokers go in broker.urls, the topic in
-       broker.subject and the consumer group in broker.queue_group. */ -}}
+{{- /* Kafka. The SASL password is not here: it arrives as
+       CUSTODY_BROKER_KAFKA_PASSWORD from a Secret. */ -}}
 {{- $k := $v.broker.kafka -}}
-{{- $_ := set $cfg "broker" (dict "mode" "kafka" "urls" $k.brokers "subject" $k.topic "queue_group" $k.consumerGroup) -}}
+{{- $kc := dict "brokers" $k.brokers "topic" $k.topic "consumer_group" $k.consumerGroup
+  "partitions" (int $k.partitions) "replication_factor" (int $k.replicationFactor) -}}
+{{- with $k.retention }}{{ $_ := set $kc "retention" . }}{{ end -}}
+{{- if or $k.tls.enabled $k.tls.secretName -}}
+{{- $tls := dict "enabled" true -}}
+{{- if $k.tls.secretName -}}
+{{- with $k.tls.caKey }}{{ $_ := set $tls "ca_file" (printf "/etc/custody/kafka-tls/%s" .) }}{{ end -}}
+{{- with $k.tls.certKey }}{{ $_ := set $tls "cert_file" (printf "/etc/custody/kafka-tls/%s" .) }}{{ end -}}
+{{- with $k.tls.keyKey }}{{ $_ := set $tls "key_file" (printf "/etc/custody/kafka-tls/%s" .) }}{{ end -}}
+{{- end -}}
+{{- $_ := set $kc "tls" $tls -}}
+{{- end -}}
+{{- with $k.sasl.mechanism }}{{ $_ := set $kc "sasl" (dict "mechanism" . "username" $k.sasl.username) }}{{ end -}}
+{{- $_ := set $cfg "broker" (dict "mode" "kafka" "kafka" $kc) -}}
 {{- end -}}
 {{- end -}}
 {{- $cfg = mergeOverwrite $cfg (deepCopy $v.extraConfig) -}}
@@ -275,6 +326,19 @@ variables from the Secret.
       # A passwordless ClickHouse user needs no key in an existing Secret.
       optional: {{ not .Values.clickhouse.password }}
 {{- end }}
+{{- $sasl := .Values.broker.kafka.sasl }}
+{{- if and (eq .Values.broker.mode "kafka") $sasl.mechanism }}
+- name: CUSTODY_BROKER_KAFKA_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      {{- if $sasl.passwordSecret.name }}
+      name: {{ $sasl.passwordSecret.name }}
+      key: {{ $sasl.passwordSecret.key }}
+      {{- else }}
+      name: {{ include "custody.secretName" . }}
+      key: {{ .Values.security.secretKeys.kafkaPassword }}
+      {{- end }}
+{{- end }}
 {{- else }}
 - name: CUSTODY_CHDB_LIB
   value: {{ .Values.singleNode.chdbLibraryPath | quote }}
@@ -308,6 +372,10 @@ variables from the Secret.
   mountPath: /etc/custody/nats-tls
   readOnly: true
 {{- end }}
+{{- else if and (eq .Values.broker.mode "kafka") .Values.broker.kafka.tls.secretName }}
+- name: kafka-tls
+  mountPath: /etc/custody/kafka-tls
+  readOnly: true
 {{- end }}
 {{- end }}
 {{- end -}}
@@ -348,6 +416,13 @@ variables from the Secret.
 {{- end }}
 {{- with $v.broker.nats.tls.secretName }}
 - name: nats-tls
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0440
+{{- end }}
+{{- else if eq $v.broker.mode "kafka" }}
+{{- with $v.broker.kafka.tls.secretName }}
+- name: kafka-tls
   secret:
     secretName: {{ . }}
     defaultMode: 0440

@@ -1,0 +1,233 @@
+package kafka_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/custodyhq/custody/internal/clickhouse/chtest"
+	"github.com/custodyhq/custody/internal/config"
+	"github.com/custodyhq/custody/internal/event"
+	"github.com/custodyhq/custody/internal/eventlog"
+	"github.com/custodyhq/custody/internal/eventlog/logtest"
+	"github.com/custodyhq/custody/internal/ingest"
+	"github.com/custodyhq/custody/internal/kafka"
+	"github.com/custodyhq/custody/internal/node"
+	"github.com/custodyhq/custody/internal/storage"
+)
+
+// Two ingest replicas, wired by node.OpenTransport exactly as cmd/ingest
+// wires one (broker.mode: kafka), are members of one consumer group on a
+// six-partition topic and append to one real event log on embedded chDB.
+// Requests go through both replicas' sinks, and duplicates are sent two
+// ways: requests sent again (the sink answers Duplicate for what the log
+// already holds) and batches published again past the duplicate check
+// (the pipeline must drop them). The log must end up with exactly the
+// distinct events, each visible once, and both replicas must have done
+// part of the work.
+func TestKafkaTransport_TwoReplicasInOneGroup_StoreEveryEventOnce(t *testing.T) {
+	chtest.RequireLibrary(t)
+	const (
+		people     = 300
+		total      = 3_000
+		perRequest = 100
+	)
+	ctx := t.Context()
+	logs := &logBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("warnings and errors logged:\n%s", logs.String())
+		}
+	})
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	c := newCluster(t, kfake.NumBrokers(3))
+	env := logtest.Open(t, chtest.Embedded(t))
+	store := &storage.Storage{Conn: env.Conn, Events: env.Log, Keyring: env.Keys, Hasher: env.Hasher}
+	cfg := config.Default()
+	cfg.Broker.Mode = "kafka"
+	cfg.Broker.Kafka.Brokers = c.ListenAddrs()
+	cfg.Broker.Kafka.Partitions = 6
+	cfg.Broker.Kafka.ReplicationFactor = 3
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	replicas := []*replica{startReplica(t, cfg, store, log), startReplica(t, cfg, store, log)}
+
+	var events []*event.Event
+	seq := map[int]int{}
+	for i := range total {
+		p := i % people
+		events = append(events, collected(p, seq[p], 0))
+		seq[p]++
+	}
+	var batches [][]*event.Event
+	for i := 0; i < total; i += perRequest {
+		batches = append(batches, events[i:i+perRequest])
+	}
+	// Requests through both replicas, concurrently, as behind a load
+	// balancer.
+	var wg sync.WaitGroup
+	errs := make(chan error, len(batches))
+	for i, b := range batches {
+		wg.Go(func() {
+			if _, err := replicas[i%2].transport.Sink.Accept(ctx, b); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("accept: %v", err)
+	}
+	// Duplicates: the first batches again through a sink that believes
+	// nothing is stored (as when ClickHouse cannot answer), so they reach
+	// Kafka and the pipeline a second time.
+	kcfg := node.KafkaConfig(cfg)
+	pub := newPublisher(t, kcfg)
+	blind, err := kafka.NewSink(pub, kcfg, nothingKnown{}, env.Hasher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range batches[:5] {
+		if _, err := blind.Accept(ctx, b); err != nil {
+			t.Fatalf("accept duplicates: %v", err)
+		}
+	}
+
+	waitFor(t, 2*time.Minute, "every event in the log", func() bool {
+		n, err := env.Log.Count(ctx, tenant)
+		if err != nil {
+			t.Fatalf("count: %v", err)
+		}
+		return n >= total
+	})
+	// Requests sent again after the pipeline stored them: all Duplicate.
+	verdicts, err := replicas[1].transport.Sink.Accept(ctx, batches[len(batches)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range verdicts {
+		if v != ingest.Duplicate {
+			t.Fatalf("stored event %d sent again: %s, want duplicate", i, v)
+		}
+	}
+	// The duplicates published past the check have been handled too.
+	waitFor(t, time.Minute, "the duplicate batches dropped", func() bool {
+		var dups float64
+		for _, r := range replicas {
+			dups += counter(t, r.registry, "custody_pipeline_events_total", "outcome", "duplicate")
+		}
+		return dups >= 5*perRequest
+	})
+
+	seen := map[uuid.UUID]bool{}
+	var cur eventlog.Cursor
+	for {
+		page, next, err := env.Log.Scan(ctx, cur, 1000)
+		if err != nil {
+			t.Fatalf("scan: %v", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, r := range page {
+			if seen[r.Event.ID] {
+				t.Fatalf("event %s visible twice", r.Event.ID)
+			}
+			seen[r.Event.ID] = true
+		}
+		cur = next
+	}
+	if len(seen) != total {
+		t.Fatalf("the log holds %d distinct events, want %d", len(seen), total)
+	}
+	for _, e := range events {
+		if !seen[e.ID] {
+			t.Fatalf("event %s accepted but not stored", e.ID)
+		}
+	}
+	for i, r := range replicas {
+		n := counter(t, r.registry, "custody_pipeline_batches_total", "result", "stored")
+		if n == 0 {
+			t.Errorf("replica %d appended no batch: the consumer group did not share the partitions", i+1)
+		}
+		t.Logf("replica %d appended %.0f batches (%.0f events stored, %.0f duplicates dropped)", i+1, n,
+			counter(t, r.registry, "custody_pipeline_events_total", "outcome", "stored"),
+			counter(t, r.registry, "custody_pipeline_events_total", "outcome", "duplicate"))
+	}
+}
+
+// replica is one ingest process's transport, its pipeline running.
+type replica struct {
+	transport *node.Transport
+	registry  *prometheus.Registry
+}
+
+func startReplica(t *testing.T, cfg config.Config, store *storage.Storage, log *slog.Logger) *replica {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	tr, err := node.OpenTransport(t.Context(), cfg, store, true, reg, log)
+	if err != nil {
+		t.Fatalf("open transport: %v", err)
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- tr.Run(runCtx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("pipeline: %v", err)
+		}
+		tr.Close()
+	})
+	return &replica{transport: tr, registry: reg}
+}
+
+// counter reads one labelled counter from reg.
+func counter(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// logBuffer collects the components' log lines, shown if the test fails.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

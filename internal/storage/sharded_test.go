@@ -1,0 +1,183 @@
+package storage_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/custodyhq/custody/internal/clickhouse"
+	"github.com/custodyhq/custody/internal/clickhouse/chtest"
+	"github.com/custodyhq/custody/internal/clickhouse/embedded"
+	"github.com/custodyhq/custody/internal/event"
+	"github.com/custodyhq/custody/internal/eventlog"
+	"github.com/custodyhq/custody/internal/identity"
+	"github.com/custodyhq/custody/internal/keyring"
+	"github.com/custodyhq/custody/internal/migrate"
+	"github.com/custodyhq/custody/internal/projectionstore"
+	"github.com/custodyhq/custody/internal/rejected"
+	"github.com/custodyhq/custody/schema"
+)
+
+// oneShardCluster is a chDB configuration with a cluster "custody" whose
+// one shard is this engine: with tcp_port set to the replica's port, the
+// replica is local (is_local), so Distributed tables read and write the
+// local tables in-process. chDB listens on no port and runs no Keeper, so
+// a second shard, ON CLUSTER and Replicated engines cannot run here.
+const oneShardCluster = `<clickhouse>
+    <tcp_port>9000</tcp_port>
+    <remote_servers>
+        <custody>
+            <shard><internal_replication>true</internal_replication>
+                <replica><host>localhost</host><port>9000</port></replica>
+            </shard>
+        </custody>
+    </remote_servers>
+</clickhouse>
+`
+
+// What can run of sharded mode on chDB: the single-node schema, then
+// 005_distributed's sharded statements without ON CLUSTER, so that every
+// <table>_all is a Distributed table over a one-shard cluster; and the
+// repositories in sharded mode on it. An append through events_all lands
+// in the local events table and fires its views (event_ids, identifiers,
+// projections), with the sharded insert settings; reads through the
+// Distributed tables find it, and a second append finds it stored.
+func TestShardedMode_RepositoriesWorkThroughDistributedTablesOnAOneShardCluster(t *testing.T) {
+	chtest.RequireLibrary(t)
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "cluster.xml")
+	if err := os.WriteFile(cfgFile, []byte(oneShardCluster), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	conn, err := embedded.Open(ctx, embedded.Config{DataDir: filepath.Join(dir, "ch"), EngineArgs: []string{"--config-file=" + cfgFile}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+
+	single, err := migrate.New(conn, schema.ClickHouse(), migrate.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := single.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sharded := migrate.Config{Cluster: "custody", Replicated: true, Sharded: true}
+	ms, err := migrate.Load(schema.ClickHouse(), sharded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.Name != "distributed" {
+			continue
+		}
+		for _, stmt := range m.Statements {
+			local := strings.ReplaceAll(stmt, " ON CLUSTER custody", "")
+			if err := conn.Exec(ctx, local, nil); err != nil {
+				t.Fatalf("chDB cannot execute\n%s\n%v", local, err)
+			}
+		}
+	}
+	var engines []struct {
+		N string `ch:"name"`
+		E string `ch:"engine"`
+	}
+	if err := conn.Select(ctx, &engines, "SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND name LIKE '%\\_all'", nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(engines) != 6 {
+		t.Fatalf("Distributed tables %+v, want 6", engines)
+	}
+
+	tables := sharded.Tables()
+	secret, _ := keyring.GenerateSecret()
+	hasher, err := identity.NewHasher(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	master, _, _ := keyring.GenerateMasterKey()
+	keys, err := keyring.New(eventlog.NewKeyStoreWithConfig(conn, eventlog.Config{Tables: tables}), master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := eventlog.NewWithConfig(conn, hasher, keys, eventlog.Config{Tables: tables})
+	// Projection tables and views are created without ON CLUSTER on the
+	// same engine by a single-node Store; reads go through a sharded one
+	// once their Distributed tables exist.
+	localProj, err := projectionstore.New(conn, projectionstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := localProj.Ensure(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"CREATE TABLE identity_edges_v1_all AS identity_edges_v1 ENGINE = Distributed(custody, currentDatabase(), identity_edges_v1, cityHash64(least(from_hash, to_hash)))",
+		"CREATE TABLE datamap_facts_v1_all AS datamap_facts_v1 ENGINE = Distributed(custody, currentDatabase(), datamap_facts_v1, cityHash64(subject_key))",
+	} {
+		if err := conn.Exec(ctx, q, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	proj, err := projectionstore.New(conn, projectionstore.Config{DDL: sharded})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	e := &event.Event{
+		ID: uuid.New(), SpecVersion: event.SpecVersion, Type: event.TypeCollected, Source: "checkout-service",
+		Tenant: tenant, Time: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
+		Subject: event.Subject{Identifiers: []event.Identifier{{Kind: email.Kind, Value: email.Value}}},
+		Data: &event.Collected{
+			Elements: []event.Element{{Name: "card", Category: "financial.card_number", Value: card}},
+			Origin:   event.Origin{Kind: "consumer"}, Purposes: []string{"order_fulfilment"}, System: "orders-db",
+		},
+	}
+	out, err := log.Append(ctx, []*event.Event{e})
+	if err != nil || out[0] != eventlog.Stored {
+		t.Fatalf("append through events_all: %v %v", out, err)
+	}
+	out, err = log.Append(ctx, []*event.Event{e})
+	if err != nil || out[0] != eventlog.Duplicate {
+		t.Fatalf("second append: %v %v, want duplicate (event_ids_all, fed by the view on the local table)", out, err)
+	}
+	recs, err := log.ByIdentifiers(ctx, tenant, identity.Identifier{Kind: identity.Email, Value: "jane@example.com"})
+	if err != nil || len(recs) != 1 || recs[0].Event.ID != e.ID {
+		t.Fatalf("read through events_all and event_identifiers: %d records, %v", len(recs), err)
+	}
+	ref, err := hasher.Ref(identity.Identifier{Kind: identity.Email, Value: "jane@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb, err := proj.Neighbours(ctx, tenant, []string{ref.Hash})
+	if err != nil || len(nb) == 0 {
+		t.Fatalf("neighbours through identity_edges_v1_all: %v %v", nb, err)
+	}
+	st, err := proj.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range st {
+		if s.State != "live" || s.Rows == 0 || s.LogEvents != 1 {
+			t.Errorf("projection %s through Distributed tables: %+v", s.Name, s)
+		}
+	}
+	rej := rejected.NewWithConfig(conn, keys, rejected.Config{Tables: tables})
+	if _, err := rej.List(ctx, rejected.Filter{}); err != nil {
+		t.Fatalf("rejected list through rejected_events_all: %v", err)
+	}
+
+	// One row in the local table: the Distributed insert wrote it there.
+	var n []struct {
+		N uint64 `ch:"n"`
+	}
+	if err := conn.Select(ctx, &n, "SELECT count() AS n FROM events", clickhouse.Params{}); err != nil || len(n) != 1 || n[0].N != 1 {
+		t.Fatalf("local events rows %v %v, want 1", n, err)
+	}
+}
