@@ -182,7 +182,9 @@ func TestChart_RejectsBadValues(t *testing.T) {
 		{"only one key", []string{"-f", nats, "--set", "security.identifierKey="}, "give both or neither"},
 		{"key not 32 bytes", []string{"-f", nats, "--set", "security.masterKey=c2hvcnQ="}, "security.masterKey: must be base64 of exactly 32 bytes"},
 		{"existing secret and inline keys", []string{"-f", nats, "--set", "security.existingSecret=keys"}, "security.existingSecret is set"},
-		{"previous master keys", []string{"--set", "security.previousMasterKeys[0]=x"}, "security.previousMasterKeys: not supported on Kubernetes yet"},
+		{"previous master key not a key", []string{"-f", nats, "--set", "security.previousMasterKeys[0]=x"}, "security.previousMasterKeys[0]: must be base64 of exactly 32 bytes"},
+		{"previous master keys beside an existing secret", []string{"-f", nats, "--set", "security.masterKey=", "--set", "security.identifierKey=",
+			"--set", "clickhouse.password=", "--set", "security.existingSecret=custody-keys", "--set", "security.previousMasterKeys[0]=" + testPreviousKey}, "security.existingSecret is set"},
 		{"bad token hash", []string{"-f", nats, "--set", "auth.tokens[0].sha256=abc"}, "auth.tokens[0]: needs name, role"},
 		{"bad token role", []string{"-f", nats, "--set", "auth.tokens[0].role=root"}, "auth.tokens[0]: needs name, role"},
 		{"no clickhouse", []string{"-f", nats, "--set", "clickhouse.addrs=null"}, "clickhouse.addrs: at least one host:port"},
@@ -239,6 +241,78 @@ func TestChart_ShardedCluster(t *testing.T) {
 			expect(t, "clickhouse.cluster.replicated", c.ClickHouse.Cluster.Replicated, true)
 			expect(t, "clickhouse.cluster.sharded", c.ClickHouse.Cluster.Sharded, sharded)
 		}})
+	}
+}
+
+// testPreviousKey is a well-formed master key (base64 of 32 bytes) that
+// protects nothing.
+const testPreviousKey = "Y3VzdG9keS10ZXN0LXByZXZpb3VzLW1hc3Rlci1rMDE="
+
+// TestChart_PreviousMasterKeys: during a rotation the previous keys reach
+// every workload as CUSTODY_PREVIOUS_MASTER_KEYS from the chart's Secret
+// (comma-separated) or, with existingSecret, from its optional key; they
+// are never inlined in a pod spec or the configuration.
+func TestChart_PreviousMasterKeys(t *testing.T) {
+	helm := findHelm(t)
+	nats := filepath.Join(chartDir, "ci", "nats-values.yaml")
+	second := "Y3VzdG9keS10ZXN0LXByZXZpb3VzLW1hc3Rlci1rMDI="
+	tests := []struct {
+		name      string
+		args      []string
+		secret    string
+		chartData string // what the chart's Secret holds under previous-master-keys
+	}{
+		{"inline", []string{"-f", nats, "--set", "security.previousMasterKeys[0]=" + testPreviousKey, "--set", "security.previousMasterKeys[1]=" + second},
+			"custody", testPreviousKey + "," + second},
+		{"existing secret", []string{"-f", nats, "--set", "security.masterKey=", "--set", "security.identifierKey=", "--set", "clickhouse.password=",
+			"--set", "security.existingSecret=custody-keys"},
+			"custody-keys", ""},
+		{"none", []string{"-f", nats}, "custody", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := helmRun(helm, append([]string{"lint", "--strict", chartDir}, tt.args...)...); err != nil {
+				t.Fatalf("lint: %v", err)
+			}
+			m := mustRender(t, helm, tt.args...)
+			workloads := 0
+			for _, w := range m.workloads() {
+				for _, c := range w.containers() {
+					for _, e := range list(c, "env") {
+						if str(e, "name") != "CUSTODY_PREVIOUS_MASTER_KEYS" {
+							continue
+						}
+						workloads++
+						if _, ok := get(e, "value").(string); ok {
+							t.Errorf("%s: previous master keys inlined in the pod spec", w.owner.id())
+						}
+						ref := obj(e, "valueFrom", "secretKeyRef")
+						expect(t, "secretKeyRef.name", str(ref, "name"), tt.secret)
+						expect(t, "secretKeyRef.key", str(ref, "key"), "previous-master-keys")
+						expect(t, "secretKeyRef.optional", get(ref, "optional"), true)
+					}
+				}
+			}
+			if workloads == 0 {
+				t.Fatal("no container gets CUSTODY_PREVIOUS_MASTER_KEYS")
+			}
+			got := ""
+			if main := m.find("Secret", "custody"); main != nil {
+				if b64 := str(main, "data", "previous-master-keys"); b64 != "" {
+					b, err := base64.StdEncoding.DecodeString(b64)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = string(b)
+				}
+			}
+			expect(t, "chart Secret previous-master-keys", got, tt.chartData)
+			for _, cm := range m.byKind("ConfigMap") {
+				if strings.Contains(str(cm, "data", "config.yaml"), testPreviousKey) {
+					t.Errorf("%s holds a previous master key", cm.id())
+				}
+			}
+		})
 	}
 }
 

@@ -111,11 +111,16 @@ reason. Every template that renders a workload includes it.
 {{- if not (isAbs $v.dataDir) -}}
 {{- fail (printf "dataDir: must be an absolute path, got %q" $v.dataDir) -}}
 {{- end -}}
-{{- if $v.security.previousMasterKeys -}}
-{{- fail "security.previousMasterKeys: not supported on Kubernetes yet (custody reads previous master keys only from mode-0600 files, which a Secret volume cannot give a non-root pod); see deploy/README.md, \"Rotating the master key\"" -}}
+{{- range $i, $k := $v.security.previousMasterKeys -}}
+{{- if not (regexMatch "^[A-Za-z0-9+/_-]{43}=?$" (toString $k)) -}}
+{{- fail (printf "security.previousMasterKeys[%d]: must be base64 of exactly 32 bytes (the master key being retired)" $i) -}}
 {{- end -}}
-{{- if and $v.security.existingSecret (or $v.security.masterKey $v.security.identifierKey $v.clickhouse.password) -}}
-{{- fail "security.existingSecret is set: leave security.masterKey, security.identifierKey and clickhouse.password empty (they belong in the existing Secret)" -}}
+{{- end -}}
+{{- if and $v.security.previousMasterKeys (not (or $v.security.existingSecret $v.security.masterKey)) -}}
+{{- fail "security.previousMasterKeys: set together with security.masterKey (the new, active key)" -}}
+{{- end -}}
+{{- if and $v.security.existingSecret (or $v.security.masterKey $v.security.identifierKey $v.clickhouse.password $v.security.previousMasterKeys) -}}
+{{- fail "security.existingSecret is set: leave security.masterKey, security.identifierKey, security.previousMasterKeys and clickhouse.password empty (they belong in the existing Secret)" -}}
 {{- end -}}
 {{- range $k, $s := dict "security.masterKey" $v.security.masterKey "security.identifierKey" $v.security.identifierKey -}}
 {{- if and $s (not (regexMatch "^[A-Za-z0-9+/_-]{43}=?$" $s)) -}}
@@ -315,6 +320,13 @@ variables from the Secret.
     secretKeyRef:
       name: {{ include "custody.secretName" . }}
       key: {{ .Values.security.secretKeys.identifierKey }}
+- name: CUSTODY_PREVIOUS_MASTER_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "custody.secretName" . }}
+      key: {{ .Values.security.secretKeys.previousMasterKeys }}
+      # Only during a master-key rotation.
+      optional: true
 {{- end }}
 {{- if not .Values.singleNode.enabled }}
 {{- if or .Values.security.existingSecret .Values.clickhouse.password }}
