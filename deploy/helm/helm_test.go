@@ -335,7 +335,7 @@ func TestChart_KafkaPasswordSources(t *testing.T) {
 		chartData  bool // the chart's Secret holds the password
 		mustAbsent string
 	}{
-		{"inline, kept in the chart's Secret", []string{"-f", kafkaValues}, "custody", "kafka-password", true, "test-only-kafka-password"},
+		{"inline, kept in the chart's Secret", []string{"-f", kafkaValues, "--set", "graphql.enabled=true"}, "custody", "kafka-password", true, "test-only-kafka-password"},
 		{"existing secret", append([]string{"-f", existing}, kafkaOn...), "custody-keys", "kafka-password", false, ""},
 		{"existing secret, own key name", append([]string{"-f", existing, "--set", "security.secretKeys.kafkaPassword=kafka"}, kafkaOn...),
 			"custody-keys", "kafka", false, ""},
@@ -355,6 +355,13 @@ func TestChart_KafkaPasswordSources(t *testing.T) {
 			found := false
 			for _, w := range m.workloads() {
 				if w.owner.id() != "Deployment/custody-ingest" {
+					for _, c := range w.containers() {
+						for _, e := range list(c, "env") {
+							if str(e, "name") == "CUSTODY_BROKER_KAFKA_PASSWORD" {
+								t.Errorf("%s gets the Kafka password; only ingest talks to the brokers", w.owner.id())
+							}
+						}
+					}
 					continue
 				}
 				for _, c := range w.containers() {

@@ -58,6 +58,9 @@ spec:
               protocol: TCP
           env:
             {{- include "custody.env" $root | nindent 12 }}
+            {{- if eq .component "ingest" }}
+            {{- include "custody.env.kafka" $root | nindent 12 }}
+            {{- end }}
           {{- include "custody.probes" $root | nindent 10 }}
           resources:
             {{- toYaml $c.resources | nindent 12 }}

@@ -338,19 +338,6 @@ variables from the Secret.
       # A passwordless ClickHouse user needs no key in an existing Secret.
       optional: {{ not .Values.clickhouse.password }}
 {{- end }}
-{{- $sasl := .Values.broker.kafka.sasl }}
-{{- if and (eq .Values.broker.mode "kafka") $sasl.mechanism }}
-- name: CUSTODY_BROKER_KAFKA_PASSWORD
-  valueFrom:
-    secretKeyRef:
-      {{- if $sasl.passwordSecret.name }}
-      name: {{ $sasl.passwordSecret.name }}
-      key: {{ $sasl.passwordSecret.key }}
-      {{- else }}
-      name: {{ include "custody.secretName" . }}
-      key: {{ .Values.security.secretKeys.kafkaPassword }}
-      {{- end }}
-{{- end }}
 {{- else }}
 - name: CUSTODY_CHDB_LIB
   value: {{ .Values.singleNode.chdbLibraryPath | quote }}
@@ -483,4 +470,26 @@ imagePullSecrets:
 {{/* Checksum of the chart-managed Secret, so pods roll when a key changes. */}}
 {{- define "custody.secretChecksum" -}}
 {{- include (print .Template.BasePath "/secret.yaml") . | sha256sum -}}
+{{- end -}}
+
+{{/*
+custody.env.kafka is the Kafka SASL password, for the ingest pods only: they
+alone talk to the brokers (graphql replicas append to the log directly).
+*/}}
+{{- define "custody.env.kafka" -}}
+{{- if not .Values.singleNode.enabled }}
+{{- $sasl := .Values.broker.kafka.sasl }}
+{{- if and (eq .Values.broker.mode "kafka") $sasl.mechanism }}
+- name: CUSTODY_BROKER_KAFKA_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      {{- if $sasl.passwordSecret.name }}
+      name: {{ $sasl.passwordSecret.name }}
+      key: {{ $sasl.passwordSecret.key }}
+      {{- else }}
+      name: {{ include "custody.secretName" . }}
+      key: {{ .Values.security.secretKeys.kafkaPassword }}
+      {{- end }}
+{{- end }}
+{{- end }}
 {{- end -}}
