@@ -21,7 +21,7 @@ const (
 	DefaultDuplicateWindow = 2 * time.Minute
 	DefaultAckWait         = 60 * time.Second
 	DefaultMaxAckPending   = 16
-	DefaultSubscribers     = 1
+	DefaultSubscribers     = 8
 	DefaultNakDelay        = 5 * time.Second
 	DefaultPublishTimeout  = 10 * time.Second
 	// PoisonSuffix is appended to Subject to name the poison subject.
@@ -78,8 +78,10 @@ type Config struct {
 	// AckWait. It must cover Subscribers × replicas to keep them all busy.
 	MaxAckPending int
 	// Subscribers is how many subscriptions one subscriber opens, i.e. how
-	// many batches one process appends at once (default 1; measured on two
-	// cores, two were no faster: the append itself is parallel).
+	// many batches one process holds at once (default 8). The pipeline
+	// appends the batches it holds together (pipeline.Coalesce), one append
+	// at a time: more in flight means fewer, larger inserts (measured, 8
+	// against 1: 36 against 43 µs of CPU per event ingested end to end).
 	Subscribers int
 	// NakDelay is how long a message the pipeline gave back (nack) waits
 	// before it is delivered again (default 5 s).

@@ -74,7 +74,7 @@ func DecodeBatch(b []byte, contentType string, opts Options) []Result {
 		if mode == modeSingle && body[0] == '[' {
 			return []Result{{Errors: []FieldError{{Reason: ContentTypeCloudEvents + " carries one event; send a batch as " + ContentTypeCloudEventsBatch}}, Raw: body}}
 		}
-		results = []Result{decodeOne(0, body, &opts)}
+		results = []Result{decodeOne(0, body, &opts, new(treeParser))}
 	}
 	if len(results) == 0 {
 		return []Result{{Errors: []FieldError{{Reason: "the batch holds no events"}}, Raw: body}}
@@ -132,16 +132,18 @@ func sniff(body []byte) framingMode {
 	return modeOneValue // a malformed event, reported as such
 }
 
-func decodeOne(i int, raw []byte, opts *Options) Result {
-	ev, errs, id := decodeEvent(raw, opts)
-	if ev != nil {
-		id = ev.ID.String()
-	}
+func decodeOne(i int, raw []byte, opts *Options, p *treeParser) Result {
+	ev, errs, id := decodeEvent(raw, opts, p) // id is ev.ID.String() when ev is set
 	return Result{Index: i, ID: id, Event: ev, Errors: errs, Raw: raw}
 }
 
 func decodeLines(body []byte, opts *Options) []Result {
-	var results []Result
+	// Sized for a line per newline: appending allocated ~3.5 MB for a
+	// 10,000-event body, sized once it is 0.8 MB. At most one result per
+	// 32 bytes is reserved, so that a body of blank lines does not reserve
+	// 80 bytes for each of its bytes.
+	results := make([]Result, 0, min(bytes.Count(body, []byte("\n")), len(body)/32)+1)
+	var p treeParser
 	for len(body) > 0 {
 		var line []byte
 		line, body, _ = bytes.Cut(body, []byte("\n"))
@@ -149,7 +151,7 @@ func decodeLines(body []byte, opts *Options) []Result {
 		if len(line) == 0 {
 			continue
 		}
-		results = append(results, decodeOne(len(results), line, opts))
+		results = append(results, decodeOne(len(results), line, opts, &p))
 	}
 	return results
 }
@@ -162,6 +164,7 @@ func decodeArray(body []byte, opts *Options) []Result {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	_, _ = dec.Token() // '['
 	var results []Result
+	var p treeParser
 	for dec.More() {
 		start := dec.InputOffset()
 		var raw json.RawMessage
@@ -172,7 +175,7 @@ func decodeArray(body []byte, opts *Options) []Result {
 				Raw:    body[start:],
 			})
 		}
-		results = append(results, decodeOne(len(results), raw, opts))
+		results = append(results, decodeOne(len(results), raw, opts, &p))
 	}
 	end := dec.InputOffset()
 	if tok, err := dec.Token(); err != nil || tok != json.Delim(']') {

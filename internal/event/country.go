@@ -27,16 +27,16 @@ func knownCountry(c string) bool {
 // country reads an optional ISO 3166-1 alpha-2 country member.
 func (w *walker) country(f fields, name string) string {
 	n := f.get(name)
-	path := field(f.path, name)
+	path := f.path.field(name)
 	if !w.want(n, path, jsonString) {
 		return ""
 	}
 	c := decodeString(n.raw)
 	switch {
 	case len(c) == 2 && knownCountry(strings.ToUpper(c)) && !knownCountry(c):
-		w.fail(path, "must be an upper-case ISO 3166-1 alpha-2 code: "+quote(strings.ToUpper(c)))
+		w.failAt(path, "must be an upper-case ISO 3166-1 alpha-2 code: "+quote(strings.ToUpper(c)))
 	case !knownCountry(c):
-		w.fail(path, "must be an ISO 3166-1 alpha-2 country code such as `DE` or `US`")
+		w.failAt(path, "must be an ISO 3166-1 alpha-2 country code such as `DE` or `US`")
 	default:
 		return c
 	}

@@ -23,9 +23,9 @@ var requestFields = []string{"request_id", "kind", "jurisdiction", "channel", "a
 func (w *walker) data(f fields, t Type) Data {
 	n := f.get("data")
 	if t == TypeSubjectLinked {
-		if n != nil && n.kind != jsonNull && w.want(n, "data", jsonObject) {
+		if n != nil && n.kind != jsonNull && w.want(n, atPath("data"), jsonObject) {
 			for _, k := range n.keys {
-				w.fail(field("data", k), "`subject.linked` events carry no data; leave `data` out")
+				w.fail(field("data", string(k)), "`subject.linked` events carry no data; leave `data` out")
 			}
 		}
 		return &Linked{}
@@ -42,7 +42,7 @@ func (w *walker) data(f fields, t Type) Data {
 	if t.Internal() {
 		known = requestFields
 	}
-	d, ok := w.object(n, "data", known...)
+	d, ok := w.object(n, atPath("data"), known...)
 	if !ok {
 		return nil
 	}
@@ -70,7 +70,7 @@ func (w *walker) data(f fields, t Type) Data {
 
 func (w *walker) collected(d fields) *Collected {
 	c := &Collected{Elements: w.elements(d, "elements", true, 1, valueOptional, "")}
-	if of, ok := w.object(w.need(d, "origin"), "data.origin", "kind", "name"); ok {
+	if of, ok := w.object(w.need(d, "origin"), atPath("data.origin"), "kind", "name"); ok {
 		c.Origin = Origin{
 			Kind: w.term(of, "kind", taxonomy.SourceKinds, true),
 			Name: w.text(of, "name", false),
@@ -85,7 +85,7 @@ func (w *walker) collected(d fields) *Collected {
 
 func (w *walker) shared(d fields) *Shared {
 	s := &Shared{}
-	if rf, ok := w.object(w.need(d, "recipient"), "data.recipient", "name", "kind", "role", "country"); ok {
+	if rf, ok := w.object(w.need(d, "recipient"), atPath("data.recipient"), "name", "kind", "role", "country"); ok {
 		s.Recipient = Recipient{
 			Name:    w.text(rf, "name", true),
 			Kind:    w.term(rf, "kind", taxonomy.RecipientKinds, true),
@@ -112,7 +112,7 @@ func (w *walker) processed(d fields) *Processed {
 		p.Outputs = nil
 	}
 	if n := d.get("automated_decision"); n != nil {
-		if af, ok := w.object(n, "data.automated_decision", "significant", "logic"); ok {
+		if af, ok := w.object(n, atPath("data.automated_decision"), "significant", "logic"); ok {
 			sig, _ := w.boolean(af, "significant", true)
 			p.AutomatedDecision = &AutomatedDecision{Significant: sig, Logic: w.text(af, "logic", true)}
 		}
@@ -170,7 +170,7 @@ func (w *walker) erased(d fields) *Erased {
 
 func (w *walker) consentChanged(d fields) *ConsentChanged {
 	c := &ConsentChanged{Choice: w.term(d, "choice", taxonomy.ConsentChoices, true)}
-	if n := w.need(d, "status"); w.want(n, "data.status", jsonString) {
+	if n := w.need(d, "status"); w.want(n, atPath("data.status"), jsonString) {
 		s := ConsentStatus(decodeString(n.raw))
 		valid := typeNames(ConsentStatuses())
 		if contains(valid, string(s)) {
@@ -201,8 +201,8 @@ func (w *walker) request(d fields) *Request {
 		Actor:        w.text(d, "actor", false),
 		Note:         w.text(d, "note", false),
 	}
-	if n := d.get("extra"); w.want(n, "data.extra", jsonObject) {
-		r.Extra = w.compactJSON(n, "data.extra")
+	if n := d.get("extra"); w.want(n, atPath("data.extra"), jsonObject) {
+		r.Extra = w.compactJSON(n, atPath("data.extra"))
 	}
 	return r
 }
@@ -210,14 +210,14 @@ func (w *walker) request(d fields) *Request {
 // timestamp reads an optional RFC 3339 member.
 func (w *walker) timestamp(d fields, name string) *time.Time {
 	n := d.get(name)
-	path := field(d.path, name)
+	path := d.path.field(name)
 	if !w.want(n, path, jsonString) {
 		return nil
 	}
 	s := decodeString(n.raw)
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil || !timePattern.MatchString(s) {
-		w.fail(path, "must be an RFC 3339 timestamp such as `2026-03-01T12:00:00Z`")
+	if err != nil || !isTimeText(s) {
+		w.failAt(path, "must be an RFC 3339 timestamp such as `2026-03-01T12:00:00Z`")
 		return nil
 	}
 	t = t.UTC()

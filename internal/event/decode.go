@@ -3,7 +3,6 @@ package event
 import (
 	"mime"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -15,9 +14,6 @@ import (
 
 var (
 	envelopeFields = []string{"id", "specversion", "type", "source", "time", "tenant", "subject", "data", "datacontenttype", "dataschema"}
-	uuidPattern    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	timePattern    = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$`)
-	tenantPattern  = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
 	earliestTime   = mustTime(earliestEventAt)
 )
 
@@ -34,19 +30,20 @@ func mustTime(s string) time.Time {
 // fails.
 func Decode(b []byte, opts Options) (*Event, []FieldError) {
 	opts = opts.withDefaults()
-	ev, errs, _ := decodeEvent(b, &opts)
+	ev, errs, _ := decodeEvent(b, &opts, new(treeParser))
 	return ev, errs
 }
 
-// decodeEvent also returns the event's id as sent, when it is a string.
-func decodeEvent(raw []byte, opts *Options) (*Event, []FieldError, string) {
+// decodeEvent also returns the event's id as sent, when it is a string. p
+// parses the JSON; its last tree is garbage when decodeEvent returns.
+func decodeEvent(raw []byte, opts *Options, p *treeParser) (*Event, []FieldError, string) {
 	if len(raw) > MaxEventBytes {
 		return nil, []FieldError{{Reason: "event is larger than 1 MiB"}}, ""
 	}
 	if !utf8.Valid(raw) {
 		return nil, []FieldError{{Reason: "event is not valid UTF-8"}}, ""
 	}
-	root, err := parseTree(raw)
+	root, err := p.parse(raw)
 	if err != nil {
 		return nil, []FieldError{{Reason: err.Error()}}, ""
 	}
@@ -66,18 +63,18 @@ func decodeEvent(raw []byte, opts *Options) (*Event, []FieldError, string) {
 }
 
 func (w *walker) envelope(root *node) (*Event, string) {
-	f, _ := w.object(root, "", envelopeFields...)
+	f, _ := w.object(root, at{}, envelopeFields...)
 	ev := &Event{SpecVersion: SpecVersion, Tenant: DefaultTenant}
 	var rawID string
 	ev.ID, rawID = w.eventID(f)
-	if n := f.get("specversion"); w.want(n, "specversion", jsonString) && decodeString(n.raw) != SpecVersion {
+	if n := f.get("specversion"); w.want(n, atPath("specversion"), jsonString) && decodeString(n.raw) != SpecVersion {
 		w.fail("specversion", "must be `1.0` (CloudEvents 1.0) or left out")
 	}
 	ev.Type = w.eventType(f)
 	ev.Source = w.text(f, "source", true)
 	ev.Time = w.eventTime(f)
-	if n := f.get("tenant"); w.want(n, "tenant", jsonString) {
-		if t := decodeString(n.raw); tenantPattern.MatchString(t) {
+	if n := f.get("tenant"); w.want(n, atPath("tenant"), jsonString) {
+		if t := decodeString(n.raw); isTenantText(t) {
 			ev.Tenant = t
 		} else {
 			w.fail("tenant", "must be 1–64 lower-case letters, digits, `_` or `-`")
@@ -95,13 +92,13 @@ func (w *walker) envelope(root *node) (*Event, string) {
 
 func (w *walker) eventID(f fields) (uuid.UUID, string) {
 	n := w.need(f, "id")
-	if !w.want(n, "id", jsonString) {
+	if !w.want(n, atPath("id"), jsonString) {
 		return uuid.Nil, ""
 	}
 	s := decodeString(n.raw)
 	id, err := uuid.Parse(s)
 	switch {
-	case !uuidPattern.MatchString(s) || err != nil:
+	case !isUUIDText(s) || err != nil:
 		w.fail("id", "must be a UUID such as `0193c6c4-7d1e-7c3a-9a55-3f4f2b1d9e10` (it is the idempotency key)")
 		return uuid.Nil, clip(s, 64)
 	case id == uuid.Nil:
@@ -114,10 +111,10 @@ func (w *walker) eventID(f fields) (uuid.UUID, string) {
 // eventType returns the type, or "" when it is missing or not acceptable.
 func (w *walker) eventType(f fields) Type {
 	n := w.need(f, "type")
-	if !w.want(n, "type", jsonString) {
+	if !w.want(n, atPath("type"), jsonString) {
 		return ""
 	}
-	t := Type(decodeString(n.raw))
+	t := typeOf(n.raw)
 	switch {
 	case t.Internal() && t.Known() && !w.opts.AllowInternalTypes:
 		w.fail("type", quote(string(t))+" events are written by Custody itself and cannot be sent; rights requests are opened through the GraphQL API")
@@ -133,14 +130,25 @@ func (w *walker) eventType(f fields) Type {
 	return ""
 }
 
+// typeOf returns the type a string token names; the types services send
+// come without copying the name.
+func typeOf(raw []byte) Type {
+	for _, k := range ExternalTypes() {
+		if string(raw[1:len(raw)-1]) == string(k) {
+			return k
+		}
+	}
+	return Type(decodeString(raw))
+}
+
 func (w *walker) eventTime(f fields) time.Time {
 	n := w.need(f, "time")
-	if !w.want(n, "time", jsonString) {
+	if !w.want(n, atPath("time"), jsonString) {
 		return time.Time{}
 	}
 	s := decodeString(n.raw)
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil || !timePattern.MatchString(s) {
+	if err != nil || !isTimeText(s) {
 		w.fail("time", "must be an RFC 3339 timestamp such as `2026-03-01T12:00:00Z`")
 		return time.Time{}
 	}
@@ -181,7 +189,7 @@ func (w *walker) dataSchema(f fields) string {
 
 func (w *walker) subject(f fields, t Type) Subject {
 	n := w.need(f, "subject")
-	sf, ok := w.object(n, "subject", "identifiers")
+	sf, ok := w.object(n, atPath("subject"), "identifiers")
 	if !ok {
 		return Subject{}
 	}
@@ -195,14 +203,14 @@ func (w *walker) subject(f fields, t Type) Subject {
 	}
 	var out []Identifier
 	first := map[Identifier]int{}
-	for i, it := range items {
-		p := index("subject.identifiers", i)
-		id, ok := w.identifier(it, p)
+	for i := range items {
+		p := sf.path.field("identifiers").index(i)
+		id, ok := w.identifier(&items[i], p)
 		if !ok {
 			continue
 		}
 		if j, dup := first[id]; dup {
-			w.fail(p, "same identifier as "+index("subject.identifiers", j))
+			w.failAt(p, "same identifier as "+index("subject.identifiers", j))
 			continue
 		}
 		first[id] = i
@@ -211,7 +219,7 @@ func (w *walker) subject(f fields, t Type) Subject {
 	return Subject{Identifiers: out}
 }
 
-func (w *walker) identifier(n *node, path string) (Identifier, bool) {
+func (w *walker) identifier(n *node, path at) (Identifier, bool) {
 	f, ok := w.object(n, path, "kind", "namespace", "value")
 	if !ok {
 		return Identifier{}, false
@@ -219,18 +227,18 @@ func (w *walker) identifier(n *node, path string) (Identifier, bool) {
 	var id Identifier
 	kn, nn, vn := w.need(f, "kind"), f.get("namespace"), w.need(f, "value")
 	kindOK := false
-	if w.want(kn, field(path, "kind"), jsonString) {
+	if w.want(kn, path.field("kind"), jsonString) {
 		id.Kind = identity.Kind(decodeString(kn.raw))
 		if kindOK = id.Kind.Valid(); !kindOK {
 			kinds := typeNames(identity.Kinds())
-			w.fail(field(path, "kind"), unknownValue("identifier kind", string(id.Kind), kinds))
+			w.failAt(path.field("kind"), unknownValue("identifier kind", string(id.Kind), kinds))
 		}
 	}
-	nsOK := nn == nil || w.want(nn, field(path, "namespace"), jsonString)
+	nsOK := nn == nil || w.want(nn, path.field("namespace"), jsonString)
 	if nsOK && nn != nil {
 		id.Namespace = decodeString(nn.raw)
 	}
-	valueOK := w.want(vn, field(path, "value"), jsonString)
+	valueOK := w.want(vn, path.field("value"), jsonString)
 	if valueOK {
 		id.Value = decodeString(vn.raw)
 	}
@@ -238,7 +246,7 @@ func (w *walker) identifier(n *node, path string) (Identifier, bool) {
 		return Identifier{}, false
 	}
 	if nn != nil && !id.Kind.NeedsNamespace() {
-		w.fail(field(path, "namespace"), "namespace is only allowed with kind `external`; remove it")
+		w.failAt(path.field("namespace"), "namespace is only allowed with kind `external`; remove it")
 		return Identifier{}, false
 	}
 	norm, err := id.Normalized()
@@ -251,9 +259,9 @@ func (w *walker) identifier(n *node, path string) (Identifier, bool) {
 	}
 	if err != nil {
 		if ie, ok := err.(*identity.Error); ok {
-			w.fail(field(path, ie.Field), ie.Reason)
+			w.failAt(path.field(ie.Field), ie.Reason)
 		} else {
-			w.fail(path, "invalid identifier")
+			w.failAt(path, "invalid identifier")
 		}
 		return Identifier{}, false
 	}

@@ -57,7 +57,7 @@ func (e *Event) MarshalJSON() ([]byte, error) {
 // accepted). RecordedAt is left zero. Use Decode for input from outside.
 func (e *Event) UnmarshalJSON(b []byte) error {
 	opts := Options{Vocabulary: AnyTerm, AllowInternalTypes: true, trusted: true}.withDefaults()
-	ev, errs, _ := decodeEvent(b, &opts)
+	ev, errs, _ := decodeEvent(b, &opts, new(treeParser))
 	if len(errs) > 0 {
 		list := make([]error, len(errs))
 		for i, fe := range errs {

@@ -21,10 +21,62 @@ func (w *walker) fail(path, reason string) {
 	w.errs = append(w.errs, FieldError{Path: path, Reason: reason})
 }
 
+func (w *walker) failAt(path at, reason string) { w.fail(path.String(), reason) }
+
+// at is the path of a value, joined only when a problem is reported there:
+// joining the path of every value checked cost 23 allocations and 0.6 µs of
+// a `data.collected` event's 51 and 5.85 µs. The last members and indices
+// are kept apart from base; the decoder's deepest paths
+// (data.elements[2].category) fit.
+type at struct {
+	base string
+	segs [4]segment
+	n    int
+}
+
+// segment is a member name, or an element index when elem is set.
+type segment struct {
+	name string
+	i    int
+	elem bool
+}
+
+// atPath is the path p, joined already.
+func atPath(p string) at { return at{base: p} }
+
+func (a at) field(name string) at { return a.add(segment{name: name}) }
+
+func (a at) index(i int) at { return a.add(segment{i: i, elem: true}) }
+
+func (a at) add(s segment) at {
+	if a.n == len(a.segs) {
+		a = at{base: a.String()}
+	}
+	a.segs[a.n] = s
+	a.n++
+	return a
+}
+
+// String joins the path as field and index do.
+func (a at) String() string {
+	p := a.base
+	for _, s := range a.segs[:a.n] {
+		if s.elem {
+			p = index(p, s.i)
+		} else {
+			p = field(p, s.name)
+		}
+	}
+	return p
+}
+
+// top reports whether a is the event itself.
+func (a at) top() bool { return a.base == "" && a.n == 0 }
+
 // fields is a checked JSON object: its members are known and unique.
 type fields struct {
 	n    *node
-	path string
+	path at
 }
 
 // get returns the member name, or nil when it is absent.
@@ -40,26 +92,59 @@ var specialFields = map[string]string{
 // object checks that n is an object whose members are all in known and
 // appear once. It reports a wrong type at path and each unknown or duplicate
 // member at its own path.
-func (w *walker) object(n *node, path string, known ...string) (fields, bool) {
+func (w *walker) object(n *node, path at, known ...string) (fields, bool) {
 	if !w.want(n, path, jsonObject) {
 		return fields{}, false
 	}
-	seen := make(map[string]bool, len(n.keys))
-	for _, k := range n.keys {
-		p := field(path, k)
-		switch {
-		case seen[k]:
-			w.fail(p, "duplicate field "+quote(k))
-			continue
-		case contains(known, k):
-		case specialFields[k] != "" && path == "":
-			w.fail(p, specialFields[k])
-		default:
-			w.fail(p, "unknown field "+quote(k)+didYouMean(suggest(k, known)))
+	// A member's path is built only for a problem (these paths alone were
+	// ~16 of a `data.collected` event's 162 allocations), and objects of up
+	// to 16 members find duplicates by scanning, without a map.
+	var seen map[string]bool
+	if len(n.keys) > 16 {
+		seen = make(map[string]bool, len(n.keys))
+	}
+	for i, kb := range n.keys {
+		dup := false
+		if seen != nil {
+			dup = seen[string(kb)]
+			seen[string(kb)] = true
+		} else {
+			dup = hasKey(n.keys[:i], kb)
 		}
-		seen[k] = true
+		switch {
+		case dup:
+			k := string(kb)
+			w.failAt(path.field(k), "duplicate field "+quote(k))
+		case hasName(known, kb):
+		case specialFields[string(kb)] != "" && path.top():
+			w.failAt(path.field(string(kb)), specialFields[string(kb)])
+		default:
+			k := string(kb)
+			w.failAt(path.field(k), "unknown field "+quote(k)+didYouMean(suggest(k, known)))
+		}
 	}
 	return fields{n: n, path: path}, true
+}
+
+// hasName reports whether b is one of names; comparing bytes with strings
+// this way does not copy them.
+func hasName(names []string, b []byte) bool {
+	for _, x := range names {
+		if x == string(b) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasKey reports whether b is one of keys.
+func hasKey(keys [][]byte, b []byte) bool {
+	for _, k := range keys {
+		if bytes.Equal(k, b) {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {
@@ -72,12 +157,12 @@ func contains(list []string, s string) bool {
 }
 
 // want reports a type mismatch; nil (absent) is not reported.
-func (w *walker) want(n *node, path string, k jsonKind) bool {
+func (w *walker) want(n *node, path at, k jsonKind) bool {
 	if n == nil {
 		return false
 	}
 	if n.kind != k {
-		w.fail(path, "must be "+withArticle(k)+", not "+n.kind.String())
+		w.failAt(path, "must be "+withArticle(k)+", not "+n.kind.String())
 		return false
 	}
 	return true
@@ -94,7 +179,7 @@ func withArticle(k jsonKind) string {
 func (w *walker) need(f fields, name string) *node {
 	n := f.get(name)
 	if n == nil {
-		w.fail(field(f.path, name), quote(name)+" is required")
+		w.failAt(f.path.field(name), quote(name)+" is required")
 	}
 	return n
 }
@@ -115,25 +200,25 @@ func (w *walker) text(f fields, name string, req bool) string {
 	if n == nil {
 		return ""
 	}
-	return w.textNode(n, field(f.path, name))
+	return w.textNode(n, f.path.field(name))
 }
 
-func (w *walker) textNode(n *node, path string) string {
+func (w *walker) textNode(n *node, path at) string {
 	if !w.want(n, path, jsonString) {
 		return ""
 	}
 	if len(n.raw) > 6*MaxStringBytes+2 { // cannot decode to ≤ 1 KiB
-		w.fail(path, "is longer than 1 KiB (1024 bytes)")
+		w.failAt(path, "is longer than 1 KiB (1024 bytes)")
 		return ""
 	}
 	s := strings.TrimSpace(decodeString(n.raw))
 	switch {
 	case s == "":
-		w.fail(path, "must not be empty")
+		w.failAt(path, "must not be empty")
 	case len(s) > MaxStringBytes:
-		w.fail(path, "is longer than 1 KiB (1024 bytes)")
+		w.failAt(path, "is longer than 1 KiB (1024 bytes)")
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		w.fail(path, "must not contain control characters (such as line breaks)")
+		w.failAt(path, "must not contain control characters (such as line breaks)")
 	default:
 		return s
 	}
@@ -146,10 +231,10 @@ func (w *walker) term(f fields, name string, list taxonomy.List, req bool) strin
 	if n == nil {
 		return ""
 	}
-	return w.termNode(n, field(f.path, name), list)
+	return w.termNode(n, f.path.field(name), list)
 }
 
-func (w *walker) termNode(n *node, path string, list taxonomy.List) string {
+func (w *walker) termNode(n *node, path at, list taxonomy.List) string {
 	s := w.textNode(n, path)
 	if s == "" {
 		return ""
@@ -162,7 +247,7 @@ func (w *walker) termNode(n *node, path string, list taxonomy.List) string {
 	if w.tenant != DefaultTenant {
 		msg += " for tenant " + quote(w.tenant)
 	}
-	w.fail(path, msg+didYouMean(suggestion))
+	w.failAt(path, msg+didYouMean(suggestion))
 	return ""
 }
 
@@ -179,18 +264,18 @@ func termNoun(l taxonomy.List) string {
 
 // array reads an array member with at most max items; min is 1 for lists
 // that must not be empty.
-func (w *walker) array(f fields, name string, req bool, min, max int) []*node {
+func (w *walker) array(f fields, name string, req bool, min, max int) []node {
 	n := w.member(f, name, req)
-	path := field(f.path, name)
+	path := f.path.field(name)
 	if !w.want(n, path, jsonArray) {
 		return nil
 	}
 	switch {
 	case len(n.members) < min:
-		w.fail(path, "must not be empty")
+		w.failAt(path, "must not be empty")
 		return nil
 	case len(n.members) > max:
-		w.fail(path, "has "+strconv.Itoa(len(n.members))+" items; at most "+strconv.Itoa(max)+" are allowed")
+		w.failAt(path, "has "+strconv.Itoa(len(n.members))+" items; at most "+strconv.Itoa(max)+" are allowed")
 		return nil
 	}
 	return n.members
@@ -199,16 +284,16 @@ func (w *walker) array(f fields, name string, req bool, min, max int) []*node {
 // terms reads a list of distinct taxonomy terms.
 func (w *walker) terms(f fields, name string, list taxonomy.List, req bool) []string {
 	items := w.array(f, name, req, 1, MaxElements)
-	path := field(f.path, name)
+	path := f.path.field(name)
 	var out []string
 	first := map[string]int{}
-	for i, it := range items {
-		s := w.termNode(it, index(path, i), list)
+	for i := range items {
+		s := w.termNode(&items[i], path.index(i), list)
 		if s == "" {
 			continue
 		}
 		if j, dup := first[s]; dup {
-			w.fail(index(path, i), "duplicate of "+index(path, j))
+			w.failAt(path.index(i), "duplicate of "+path.index(j).String())
 			continue
 		}
 		first[s] = i
@@ -220,7 +305,7 @@ func (w *walker) terms(f fields, name string, list taxonomy.List, req bool) []st
 // boolean reads a boolean member.
 func (w *walker) boolean(f fields, name string, req bool) (v, present bool) {
 	n := w.member(f, name, req)
-	if !w.want(n, field(f.path, name), jsonBool) {
+	if !w.want(n, f.path.field(name), jsonBool) {
 		return false, false
 	}
 	return string(n.raw) == "true", true
@@ -238,11 +323,11 @@ const (
 // elements reads a list of data elements. why explains a forbidden value.
 func (w *walker) elements(f fields, name string, req bool, min int, rule valueRule, why string) []Element {
 	items := w.array(f, name, req, min, MaxElements)
-	path := field(f.path, name)
+	path := f.path.field(name)
 	out := make([]Element, 0, len(items))
-	for i, it := range items {
-		p := index(path, i)
-		ef, ok := w.object(it, p, "name", "category", "value")
+	for i := range items {
+		p := path.index(i)
+		ef, ok := w.object(&items[i], p, "name", "category", "value")
 		if !ok {
 			continue
 		}
@@ -259,18 +344,18 @@ func (w *walker) elements(f fields, name string, req bool, min int, rule valueRu
 // value reads an element's value as compact JSON; null counts as absent.
 func (w *walker) value(f fields, rule valueRule, why string) json.RawMessage {
 	n := f.get("value")
-	path := field(f.path, "value")
+	path := f.path.field("value")
 	if n != nil && n.kind == jsonNull {
 		n = nil
 	}
 	switch {
 	case n == nil && rule == valueRequired:
-		w.fail(path, "`value` is required"+why)
+		w.failAt(path, "`value` is required"+why)
 		return nil
 	case n == nil:
 		return nil
 	case rule == valueForbidden:
-		w.fail(path, why)
+		w.failAt(path, why)
 		return nil
 	}
 	return w.compactJSON(n, path)
@@ -279,12 +364,12 @@ func (w *walker) value(f fields, rule valueRule, why string) json.RawMessage {
 // compactJSON returns n as compact JSON of at most 64 KiB, with <, >, &,
 // U+2028 and U+2029 escaped in strings as encoding/json writes them, so the
 // bytes survive MarshalJSON and decoding unchanged.
-func (w *walker) compactJSON(n *node, path string) json.RawMessage {
+func (w *walker) compactJSON(n *node, path at) json.RawMessage {
 	var compact, escaped bytes.Buffer
 	compact.Grow(min(len(n.raw), MaxValueBytes))
 	_ = json.Compact(&compact, n.raw) // valid by construction
 	if compact.Len() > MaxValueBytes {
-		w.fail(path, "is larger than 64 KiB")
+		w.failAt(path, "is larger than 64 KiB")
 		return nil
 	}
 	escaped.Grow(compact.Len())

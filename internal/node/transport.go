@@ -108,8 +108,10 @@ func OpenTransport(ctx context.Context, cfg config.Config, store *storage.Storag
 	sink := broker.NewSink(pub, bcfg.Subject, store.Events)
 	if cfg.Broker.Mode == "embedded" {
 		// The embedded server takes 8 MiB messages: one request becomes one
-		// message and one append (measured: 1,000-event appends drain at
-		// ~19k events/s, 10,000-event ones far faster).
+		// message (measured: 1,000-event appends drain at ~19k events/s,
+		// 10,000-event ones far faster), and the broker's Subscribers (8)
+		// messages in flight share appends of up to 50,000 events
+		// (pipeline.Coalesce; end-to-end 43 → 36 µs of CPU per event).
 		sink.MaxMessageBytes, sink.MaxMessageEvents = broker.EmbeddedMaxMessageBytes, 10_000
 	}
 	t.Sink = sink

@@ -3,6 +3,14 @@
 // appends it (Appender, the event log), acknowledging the message only when
 // the append succeeded.
 //
+// Batches delivered at the same time (the broker's Subscribers) share one
+// append (Config.Coalesce): up to 50,000 events per INSERT, one append at a
+// time, each batch's outcomes handed back to its own handler. A batch is
+// acked only after the append holding it succeeded; when that append fails
+// every batch in it is retried, and one that fails for good (rows the
+// storage cannot map) is tried alone before it is poisoned, so it takes no
+// other batch with it. A batch that cannot be decoded never joins one.
+//
 // Around the handler, outermost first:
 //
 //   - poison queue: a batch that cannot be stored is published to the

@@ -53,6 +53,9 @@ type Pipeline struct {
 	app     Appender
 	log     *slog.Logger
 	metrics *metrics
+	// coalescer shares appends between batches handled at the same time;
+	// nil when app is not an EntryAppender or Coalesce.MaxEvents is -1.
+	coalescer *coalescer
 }
 
 // New builds a pipeline reading cfg.Topic from sub, appending to app, and
@@ -79,6 +82,9 @@ func New(cfg Config, sub message.Subscriber, pub message.Publisher, app Appender
 	}
 	sub = newHandoff(sub, cfg.CloseTimeout)
 	p := &Pipeline{cfg: cfg, router: router, sub: sub, app: app, log: log, metrics: m}
+	if ea, ok := app.(EntryAppender); ok && cfg.Coalesce.MaxEvents > 0 {
+		p.coalescer = newCoalescer(ea, cfg.Coalesce.MaxEvents, cfg.Coalesce.Linger)
+	}
 
 	// Outermost first: poison queue, retry, recoverer, correlation id.
 	poison, err := middleware.PoisonQueueWithFilter(&poisonPublisher{pub: pub, p: p}, cfg.PoisonTopic, shouldPoison)
@@ -112,11 +118,12 @@ func shouldPoison(err error) bool {
 	return errors.Is(err, batchmsg.ErrFormat) || errors.Is(err, clickhouse.ErrBadRows)
 }
 
-// handle decodes one batch and appends it. A batch that is not in the
-// Custody format fails permanently (no retries: straight to poison); an
-// append error is retried. The append runs to completion (or
-// HandlerTimeout) even when Run's context ends meanwhile, so a shutdown
-// does not abandon a batch half-way.
+// handle decodes one batch and appends it, with the batches other
+// handlers hold at the same time when coalescing. A batch that is not in
+// the Custody format fails permanently (no retries: straight to poison)
+// and on its own; an append error is retried. The append runs to
+// completion (or HandlerTimeout) even when Run's context ends meanwhile,
+// so a shutdown does not abandon a batch half-way.
 func (p *Pipeline) handle(msg *message.Message) error {
 	start := time.Now()
 	var (
@@ -127,12 +134,12 @@ func (p *Pipeline) handle(msg *message.Message) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(msg.Context()), p.cfg.HandlerTimeout)
 	defer cancel()
 	if ea, ok := p.app.(EntryAppender); ok {
-		entries, decodeErr := batchmsg.DecodeEntries(msg)
+		entries, decodeErr := p.decodeEntries(msg)
 		if decodeErr != nil {
 			return backoff.Permanent(decodeErr)
 		}
 		n = len(entries)
-		outcomes, err = ea.AppendEntries(ctx, entries)
+		outcomes, err = p.appendEntries(ctx, ea, entries)
 	} else {
 		events, decodeErr := batchmsg.Decode(msg)
 		if decodeErr != nil {
@@ -160,6 +167,39 @@ func (p *Pipeline) handle(msg *message.Message) error {
 	p.log.Debug("batch appended", "message_uuid", msg.UUID, "correlation_id", middleware.MessageCorrelationID(msg),
 		"stored", stored, "duplicate", dups, "took", time.Since(start))
 	return nil
+}
+
+// decodeEntries decodes msg. With a coalescer, the handler counts as
+// decoding meanwhile (a batch about to be appended may wait for it) and,
+// once this returns nil, must call appendEntries.
+func (p *Pipeline) decodeEntries(msg *message.Message) ([]event.Entry, error) {
+	if p.coalescer == nil {
+		return batchmsg.DecodeEntries(msg)
+	}
+	p.coalescer.begin()
+	ok := false
+	defer func() {
+		if !ok { // the message cannot be decoded, or decoding panicked
+			p.coalescer.leave()
+		}
+	}()
+	entries, err := batchmsg.DecodeEntries(msg)
+	ok = err == nil
+	return entries, err
+}
+
+// appendEntries appends entries, through the coalescer when there is one.
+func (p *Pipeline) appendEntries(ctx context.Context, ea EntryAppender, entries []event.Entry) ([]eventlog.Outcome, error) {
+	if p.coalescer == nil {
+		return ea.AppendEntries(ctx, entries)
+	}
+	outcomes, shared, err := p.coalescer.append(ctx, entries)
+	// An error no retry cures (rows the storage cannot map) may be another
+	// batch's: find out alone, so that only the batch at fault is poisoned.
+	if err != nil && shared > 1 && shouldPoison(err) {
+		outcomes, err = ea.AppendEntries(ctx, entries)
+	}
+	return outcomes, err
 }
 
 // Run subscribes and handles batches until ctx ends, then closes the router

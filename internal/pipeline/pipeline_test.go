@@ -507,6 +507,8 @@ func TestConfig_Validate(t *testing.T) {
 		{"jitter", "pipeline.retry.jitter", func(c *pipeline.Config) { c.Retry.Jitter = 1.5 }},
 		{"handler timeout", "pipeline.handler_timeout", func(c *pipeline.Config) { c.HandlerTimeout = time.Millisecond }},
 		{"close timeout", "pipeline.close_timeout", func(c *pipeline.Config) { c.CloseTimeout = time.Second }},
+		{"coalesce max events", "pipeline.coalesce.max_events", func(c *pipeline.Config) { c.Coalesce.MaxEvents = -2 }},
+		{"coalesce linger", "pipeline.coalesce.linger", func(c *pipeline.Config) { c.Coalesce.Linger = time.Hour }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := ok

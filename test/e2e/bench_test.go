@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -107,6 +108,15 @@ func BenchmarkIngestHTTP(b *testing.B) {
 			b.Fatalf("CUSTODY_BENCH_EVENTS=%q: want an integer ≥ 10000", s)
 		}
 	}
+	// Producers sending at once (CUSTODY_BENCH_CLIENTS, default 1). The
+	// node is CPU-bound either way (measured, 100,000 events: 1 client
+	// 44,600–46,000 ev/s, 2 clients 43,900–45,800 ev/s).
+	clients := 1
+	if s := os.Getenv("CUSTODY_BENCH_CLIENTS"); s != "" {
+		if clients, err = strconv.Atoi(s); err != nil || clients < 1 || clients > 64 {
+			b.Fatalf("CUSTODY_BENCH_CLIENTS=%q: want an integer 1..64", s)
+		}
+	}
 	var ingestTime, rawTime, ingestCPU time.Duration
 	b.ResetTimer()
 	for it := 0; it < b.N; it++ {
@@ -115,16 +125,8 @@ func BenchmarkIngestHTTP(b *testing.B) {
 		bodies := ndjsonBodies(tenant, n, 10_000)
 		b.StartTimer()
 		start, cpu := time.Now(), processCPU()
-		for _, body := range bodies {
-			resp, err := http.Post(srv.URL, "application/x-ndjson", bytes.NewReader(body))
-			if err != nil {
-				b.Fatal(err)
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				b.Fatalf("POST: %d", resp.StatusCode)
-			}
+		if err := post(srv.URL, bodies, clients); err != nil {
+			b.Fatal(err)
 		}
 		// Poll a row count (read from part metadata, nearly free) until the
 		// pipeline has stored n rows, then confirm with the log's own
@@ -162,6 +164,7 @@ func BenchmarkIngestHTTP(b *testing.B) {
 	b.ReportMetric(rate, "events/s")
 	b.ReportMetric(raw, "raw_rows/s")
 	b.ReportMetric(rate/raw, "ratio")
+	b.ReportMetric(float64(clients), "clients")
 	// CPU time of the whole node (HTTP, NATS, pipeline, chDB) per event
 	// ingested: on a shared machine the rate moves with the neighbours'
 	// load, this much less.
@@ -171,6 +174,52 @@ func BenchmarkIngestHTTP(b *testing.B) {
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
 		b.ReportMetric(float64(ru.Maxrss)/1024, "peak_rss_MiB") // Linux reports KiB
 	}
+}
+
+// post sends bodies as NDJSON requests from clients goroutines, each taking
+// the next body when its previous request was answered, and returns the
+// first failure.
+func post(url string, bodies [][]byte, clients int) error {
+	next := make(chan []byte)
+	errs := make(chan error, clients)
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for body := range next {
+				resp, err := http.Post(url, "application/x-ndjson", bytes.NewReader(body))
+				if err != nil {
+					errs <- err
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errs <- fmt.Errorf("POST: %d", resp.StatusCode)
+					return
+				}
+			}
+		}()
+	}
+	var err error
+feed:
+	for _, body := range bodies {
+		select {
+		case next <- body:
+		case err = <-errs:
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errs:
+		default:
+		}
+	}
+	return err
 }
 
 // processCPU is the user and system CPU time this process has used.
