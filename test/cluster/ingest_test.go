@@ -1,7 +1,6 @@
 package cluster_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,6 +22,7 @@ import (
 	"github.com/custodyhq/custody/internal/identity"
 	"github.com/custodyhq/custody/internal/ingest"
 	"github.com/custodyhq/custody/internal/node"
+	"github.com/custodyhq/custody/internal/pipeline/pipelinetest"
 	"github.com/custodyhq/custody/internal/storage"
 )
 
@@ -60,7 +60,7 @@ func loseServerUnderLoad(t *testing.T, victim func(c *natsCluster, stream, durab
 	began := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	logs := &logBuffer{}
+	logs := &pipelinetest.LogBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("warnings and errors logged:\n%s", logs.String())
@@ -228,12 +228,12 @@ func loseServerUnderLoad(t *testing.T, victim func(c *natsCluster, stream, durab
 
 	// Both replicas did part of the work (the queue group shares it).
 	for i, r := range replicas {
-		if n := counter(t, r.registry, "custody_pipeline_batches_total", "result", "stored"); n == 0 {
+		if n := pipelinetest.Counter(t, r.registry, "custody_pipeline_batches_total", "result", "stored"); n == 0 {
 			t.Errorf("ingest replica %d appended no batch: the consumer's work was not shared", i+1)
 		} else {
 			t.Logf("ingest replica %d appended %.0f batches (%.0f events stored, %.0f duplicates dropped)", i+1, n,
-				counter(t, r.registry, "custody_pipeline_events_total", "outcome", "stored"),
-				counter(t, r.registry, "custody_pipeline_events_total", "outcome", "duplicate"))
+				pipelinetest.Counter(t, r.registry, "custody_pipeline_events_total", "outcome", "stored"),
+				pipelinetest.Counter(t, r.registry, "custody_pipeline_events_total", "outcome", "duplicate"))
 		}
 	}
 	t.Logf("setup %s, load %s, drain after load %s, total %s", setup.Round(time.Millisecond), loadTook.Round(time.Millisecond),
@@ -323,45 +323,4 @@ func generate(n int) []*event.Event {
 		}
 	}
 	return out
-}
-
-// counter reads one labelled counter from reg.
-func counter(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == label && l.GetValue() == value {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	t.Fatalf("metric %s{%s=%q} not registered", name, label, value)
-	return 0
-}
-
-// logBuffer collects the components' log lines, shown if the test fails.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
