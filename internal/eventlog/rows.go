@@ -31,24 +31,11 @@ type row struct {
 	SealedValues         []byte    `ch:"sealed_values"`
 }
 
-// hashIdentifiers returns the refs of an event's identifiers and the
-// subject key: the smallest hash, so the same identifiers give the same key
-// in any order.
+// hashIdentifiers is identity.Hasher.Refs with the event named in errors.
 func hashIdentifiers(h *identity.Hasher, id uuid.UUID, ids []identity.Identifier) ([]identity.Ref, string, error) {
-	refs := make([]identity.Ref, len(ids))
-	subject := ""
-	for i, ident := range ids {
-		ref, err := h.Ref(ident)
-		if err != nil {
-			return nil, "", fmt.Errorf("event %s: subject.identifiers[%d]: %w", id, i, err)
-		}
-		refs[i] = ref
-		if subject == "" || ref.Hash < subject {
-			subject = ref.Hash
-		}
-	}
-	if subject == "" {
-		return nil, "", fmt.Errorf("event %s: no identifiers", id)
+	refs, subject, err := h.Refs(ids)
+	if err != nil {
+		return nil, "", fmt.Errorf("event %s: %w", id, err)
 	}
 	return refs, subject, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"log/slog"
@@ -66,6 +67,30 @@ func (h *Hasher) Ref(id Identifier) (Ref, error) {
 		return Ref{}, err
 	}
 	return Ref{Kind: n.Kind, Namespace: n.Namespace, Hash: h.Hash(n.Kind, n.Namespace, n.Value)}, nil
+}
+
+// Refs hashes ids and returns their refs and the subject key: the smallest
+// hash, so the same identifiers give the same key in any order. The log
+// groups an event's rows under its subject key (and its data key), and
+// Kafka partitions by it. An error names the position of the identifier
+// that failed, never its value; no identifiers is an error.
+func (h *Hasher) Refs(ids []Identifier) ([]Ref, string, error) {
+	refs := make([]Ref, len(ids))
+	subject := ""
+	for i, id := range ids {
+		ref, err := h.Ref(id)
+		if err != nil {
+			return nil, "", fmt.Errorf("subject.identifiers[%d]: %w", i, err)
+		}
+		refs[i] = ref
+		if subject == "" || ref.Hash < subject {
+			subject = ref.Hash
+		}
+	}
+	if subject == "" {
+		return nil, "", errors.New("no identifiers")
+	}
+	return refs, subject, nil
 }
 
 // String hides the key.

@@ -133,3 +133,59 @@ func TestHasher_NeverPrintsItsKey(t *testing.T) {
 		}
 	}
 }
+
+func TestRefs_SubjectKeyIsTheSmallestHashInAnyOrder(t *testing.T) {
+	h := newTestHasher(t, testKey)
+	email := Identifier{Kind: Email, Value: "Jane@Example.com"}
+	user := Identifier{Kind: UserID, Value: "u-1"}
+	device := Identifier{Kind: DeviceID, Value: "d-9"}
+	_, want, err := h.Refs([]Identifier{email, user, device})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		ids     []Identifier
+		subject string
+		err     string
+	}{
+		{"reordered", []Identifier{device, email, user}, want, ""},
+		{"one", []Identifier{email}, mustRef(t, h, email).Hash, ""},
+		{"none", nil, "", "no identifiers"},
+		{"bad second", []Identifier{email, {Kind: Email, Value: "not an address"}}, "", "subject.identifiers[1]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			refs, subject, err := h.Refs(tt.ids)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				if strings.Contains(err.Error(), "not an address") {
+					t.Fatalf("the error shows the identifier's value: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if subject != tt.subject || len(refs) != len(tt.ids) {
+				t.Fatalf("subject %s with %d refs, want %s with %d", subject, len(refs), tt.subject, len(tt.ids))
+			}
+			for _, r := range refs {
+				if r.Hash < subject {
+					t.Fatalf("ref %s is smaller than the subject key %s", r.Hash, subject)
+				}
+			}
+		})
+	}
+}
+
+func mustRef(t *testing.T, h *Hasher, id Identifier) Ref {
+	t.Helper()
+	r, err := h.Ref(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

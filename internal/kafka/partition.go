@@ -62,18 +62,12 @@ func NewSubjectKeys(hasher *identity.Hasher, partitions int) (*SubjectKeys, erro
 // valid identifier, which validation never lets through; the error names
 // the event and the identifier's position, never its value.
 func (k *SubjectKeys) Key(e *event.Event) (string, error) {
-	subject := ""
-	for i, id := range e.Subject.Identifiers {
-		ref, err := k.hasher.Ref(id)
-		if err != nil {
-			return "", fmt.Errorf("kafka: partition key of event %s: subject.identifiers[%d]: %w", e.ID, i, err)
-		}
-		if subject == "" || ref.Hash < subject {
-			subject = ref.Hash
-		}
+	_, subject, err := k.hasher.Refs(e.Subject.Identifiers)
+	if err != nil {
+		return "", fmt.Errorf("kafka: partition key of event %s: %w", e.ID, err)
 	}
 	if len(subject) < 16 {
-		return "", fmt.Errorf("kafka: partition key of event %s: no subject identifiers", e.ID)
+		return "", fmt.Errorf("kafka: partition key of event %s: subject key %d characters, want a hex hash", e.ID, len(subject))
 	}
 	// The hash is uniform: its first 64 bits spread subjects evenly.
 	n, err := strconv.ParseUint(subject[:16], 16, 64)
