@@ -12,6 +12,10 @@ import (
 	"github.com/custodyhq/custody/internal/migrate"
 )
 
+// settingNoOptimizeOnInsert, set to 0, turns off the insert-time collapse of
+// equal sort keys (see insertEvents).
+const settingNoOptimizeOnInsert = "optimize_on_insert"
+
 // Config configures a Log or KeyStore beyond its defaults.
 type Config struct {
 	// Tables names the tables to read and write: the Distributed tables of
@@ -50,7 +54,22 @@ func NewKeyStoreWithConfig(conn clickhouse.Conn, cfg Config) *KeyStore {
 // stored, and its views drop what they derived from them.
 func (l *Log) insertEvents(ctx context.Context, rows []row) error {
 	t := l.sql.Tables()
-	return l.conn.Insert(t.InsertContext(ctx, batchToken(rows)), t.Name(tableEvents), rows)
+	token := "" // only Replicated tables use one; hashing every id costs ~0.5 µs an event
+	if t.Replicated() {
+		token = batchToken(rows)
+	}
+	settings := t.InsertSettings(token)
+	if settings == nil {
+		settings = clickhouse.Settings{}
+	}
+	// A ReplacingMergeTree collapses equal sort keys within an inserted
+	// block unless told not to; Append has already dropped repeated ids
+	// (the only rows that share a key), so that pass over every block (the
+	// log's and its views') is wasted work: measured, 3 × 50,000-event
+	// appends 64,400–65,400 → 70,000–71,400 events/s. Readers treat rows
+	// as sets either way.
+	settings[settingNoOptimizeOnInsert] = 0
+	return l.conn.Insert(clickhouse.WithInsertSettings(ctx, settings), t.Name(tableEvents), rows)
 }
 
 // insertKeys writes data key rows; in sharded mode synchronously through

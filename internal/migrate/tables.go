@@ -33,6 +33,10 @@ func (c Config) Tables() Tables {
 	return Tables{sharded: c.Sharded, replicated: c.Replicated, onCluster: c.onCluster()}
 }
 
+// Replicated reports whether tables are Replicated (an insert then takes
+// a deduplication token).
+func (t Tables) Replicated() bool { return t.replicated }
+
 // Sharded reports whether reads and writes go through Distributed tables.
 func (t Tables) Sharded() bool { return t.sharded }
 
