@@ -2,13 +2,13 @@ package native
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"time"
+
+	"github.com/custodyhq/custody/internal/tlsclient"
 )
 
 // Defaults applied by Config.setDefaults.
@@ -171,28 +171,11 @@ func (t *TLSConfig) tlsConfig() (*tls.Config, error) {
 	if t == nil || !t.Enabled {
 		return nil, nil
 	}
-	cfg := &tls.Config{
-		MinVersion:         tls.VersionTLS12,
-		InsecureSkipVerify: t.InsecureSkipVerify, //nolint:gosec // explicit opt-in
-		ServerName:         t.ServerName,
+	cfg, err := tlsclient.Config(tlsclient.Files{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile})
+	if err != nil {
+		return nil, fmt.Errorf("native: Config.TLS: %w", err)
 	}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("native: Config.TLS.CAFile: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("native: Config.TLS.CAFile %s: no PEM certificates", t.CAFile)
-		}
-		cfg.RootCAs = pool
-	}
-	if t.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("native: Config.TLS.CertFile/KeyFile: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
+	cfg.InsecureSkipVerify = t.InsecureSkipVerify //nolint:gosec // explicit opt-in
+	cfg.ServerName = t.ServerName
 	return cfg, nil
 }

@@ -92,7 +92,7 @@ func TestNewInvalidConfig(t *testing.T) {
 		t.Fatalf("New(empty) = %v, want Config.Addrs error", err)
 	}
 	_, err = New(context.Background(), Config{Addrs: []string{"127.0.0.1:9"}, TLS: &TLSConfig{Enabled: true, CAFile: "/nonexistent/ca.pem"}})
-	if err == nil || !strings.Contains(err.Error(), "Config.TLS.CAFile") {
+	if err == nil || !strings.Contains(err.Error(), "Config.TLS: CA file") {
 		t.Fatalf("New(missing CA) = %v, want Config.TLS.CAFile error", err)
 	}
 }
