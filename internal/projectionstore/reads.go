@@ -22,20 +22,11 @@ var (
 	windowEnd   = time.Date(2299, 12, 31, 0, 0, 0, 0, time.UTC)
 )
 
-func (s *Store) query(d definition, text string) (string, error) {
-	// Reads go through the Distributed table in sharded mode.
-	return s.render(text, map[string]string{"Table": s.tables.Name(tableOf(d))})
-}
-
 // Neighbours implements inventory.IdentityGraph.
 func (s *Store) Neighbours(ctx context.Context, tenant string, hashes []string) ([]identity.Ref, error) {
-	text := queryNeighbours
+	q := s.sql.neighbours
 	if len(hashes) > maxLiteralSet {
-		text = queryNeighboursMany
-	}
-	q, err := s.query(identityEdges, text)
-	if err != nil {
-		return nil, err
+		q = s.sql.neighboursMany
 	}
 	var rows []struct {
 		To        string `ch:"to_hash"`
@@ -54,10 +45,7 @@ func (s *Store) Neighbours(ctx context.Context, tenant string, hashes []string) 
 
 // Links implements inventory.IdentityGraph.
 func (s *Store) Links(ctx context.Context, tenant string) ([][2]string, error) {
-	q, err := s.query(identityEdges, queryLinks)
-	if err != nil {
-		return nil, err
-	}
+	q := s.sql.links
 	var rows []struct {
 		From string `ch:"from_hash"`
 		To   string `ch:"to_hash"`
@@ -74,10 +62,7 @@ func (s *Store) Links(ctx context.Context, tenant string) ([][2]string, error) {
 
 // Facts implements inventory.Facts.
 func (s *Store) Facts(ctx context.Context, tenant string, w projections.Window) ([]inventory.FactGroup, error) {
-	q, err := s.query(dataMapFacts, queryFacts)
-	if err != nil {
-		return nil, err
-	}
+	q := s.sql.facts
 	from, to := w.From, w.To
 	if from.IsZero() || from.Before(windowStart) {
 		from = windowStart

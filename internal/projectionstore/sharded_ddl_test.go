@@ -82,18 +82,9 @@ func TestShardedDDL_EveryStatementParsesAndIsClustered(t *testing.T) {
 	if _, err := s.Status(ctx); err != nil {
 		t.Fatalf("status: %v", err)
 	}
-	for _, read := range []string{queryNeighbours, queryLinks} {
-		q, err := s.query(identityEdges, read)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, q := range []string{s.sql.neighbours, s.sql.neighboursMany, s.sql.links, s.sql.facts} {
 		rec.add(q)
 	}
-	q, err := s.query(dataMapFacts, queryFacts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec.add(q)
 	stmts = append(stmts, rec.stmts...)
 
 	var formatted []string

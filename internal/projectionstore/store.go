@@ -60,6 +60,10 @@ type Store struct {
 type renderedSQL struct {
 	partitions, logHead, state   string
 	sourcePartition, sourceSince string
+	// The reads, on the live table of each projection (through its
+	// Distributed table in sharded mode): rendered here, not per read, as
+	// the identity walk runs one per hop.
+	neighbours, neighboursMany, links, facts string
 }
 
 // New returns a Store on conn, whose schema the migrations have created.
@@ -77,6 +81,20 @@ func New(conn clickhouse.Conn, cfg Config) (*Store, error) {
 		{&s.sql.sourcePartition, sourcePartition}, {&s.sql.sourceSince, sourceSince},
 	} {
 		r, err := s.render(q.text, nil)
+		if err != nil {
+			return nil, fmt.Errorf("projectionstore: %w", err)
+		}
+		*q.dst = r
+	}
+	for _, q := range []struct {
+		dst  *string
+		d    definition
+		text string
+	}{
+		{&s.sql.neighbours, identityEdges, queryNeighbours}, {&s.sql.neighboursMany, identityEdges, queryNeighboursMany},
+		{&s.sql.links, identityEdges, queryLinks}, {&s.sql.facts, dataMapFacts, queryFacts},
+	} {
+		r, err := s.render(q.text, map[string]string{"Table": s.tables.Name(tableOf(q.d))})
 		if err != nil {
 			return nil, fmt.Errorf("projectionstore: %w", err)
 		}
