@@ -15,6 +15,7 @@ import (
 	"github.com/custodyhq/custody/internal/config"
 	"github.com/custodyhq/custody/internal/event"
 	"github.com/custodyhq/custody/internal/eventlog"
+	"github.com/custodyhq/custody/internal/eventlog/logtest"
 	"github.com/custodyhq/custody/internal/identity"
 	"github.com/custodyhq/custody/internal/keyring"
 	"github.com/custodyhq/custody/internal/storage"
@@ -62,7 +63,7 @@ func seedPeople(t *testing.T, dataDir string, emails ...string) map[string]strin
 			if _, err := st.Events.Append(ctx, []*event.Event{e}); err != nil {
 				return err
 			}
-			recs, err := st.Events.ByIdentifiers(ctx, "acme", id)
+			recs, err := st.Events.ByPerson(ctx, "acme", logtest.Hashes(t, st.Hasher, id))
 			if err != nil || len(recs) != 1 {
 				return fmt.Errorf("read back %s: %d events, %v", email, len(recs), err)
 			}

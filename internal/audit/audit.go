@@ -37,9 +37,11 @@ type Appender interface {
 
 // Reader reads events (eventlog.Log).
 type Reader interface {
-	// ByHashes returns the events of the given types that carry any of
-	// hashes, in time order.
-	ByHashes(ctx context.Context, tenant string, hashes []string, types ...event.Type) ([]event.Recorded, error)
+	// InternalByHashes returns the internal events (request.*, access.*)
+	// of the given types that carry any of hashes, in time order. Every
+	// type must be internal, or it fails with an error wrapping
+	// eventlog.ErrNotInternal.
+	InternalByHashes(ctx context.Context, tenant string, hashes []string, types ...event.Type) ([]event.Recorded, error)
 }
 
 // Resolver finds the person an identifier belongs to (inventory.Service).
@@ -137,7 +139,7 @@ func (t *Trail) For(ctx context.Context, tenant string, id identity.Identifier) 
 	}
 	// Reads of the person's rights requests (their reports) are recorded
 	// under the request's identifier: add those of the requests about them.
-	named, err := t.reader.ByHashes(ctx, tenant, hashes, event.TypeRequestOpened)
+	named, err := t.reader.InternalByHashes(ctx, tenant, hashes, event.TypeRequestOpened)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +151,7 @@ func (t *Trail) For(ctx context.Context, tenant string, id identity.Identifier) 
 			}
 		}
 	}
-	recs, err := t.reader.ByHashes(ctx, tenant, hashes, event.TypeAccessRecorded)
+	recs, err := t.reader.InternalByHashes(ctx, tenant, hashes, event.TypeAccessRecorded)
 	if err != nil {
 		return nil, err
 	}

@@ -1,5 +1,6 @@
 // Package eventlog is the repository of Custody's immutable event log on
-// ClickHouse: append (idempotent by event id), read a person's events by any
+// ClickHouse: append (idempotent by event id), read a person's events by
+// their subject keys, read Custody's own (internal) events by any
 // identifier, scan for replay, count. It holds all of the log's SQL (see
 // queries.go) and the mapping between domain events and stored rows (see
 // rows.go), and it works on any transport of the clickhouse port.

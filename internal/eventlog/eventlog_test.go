@@ -118,6 +118,30 @@ func appendAll(t testing.TB, l *Log, events []*event.Event, batch int) (stored, 
 	return stored, dups
 }
 
+// personHashes returns the stored hashes of ids, as ByPerson takes them:
+// all of a person's identifiers read all of their events. (Other packages
+// use logtest.Hashes, which this package's tests cannot import.)
+func personHashes(t testing.TB, l *Log, ids ...identity.Identifier) []string {
+	t.Helper()
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		ref, err := l.hasher.Ref(id)
+		if err != nil {
+			t.Fatalf("hash identifier %d: %v", i, err)
+		}
+		out[i] = ref.Hash
+	}
+	return out
+}
+
+// accessRecorded is an internal event: a read of the person with ids,
+// recorded by Custody.
+func accessRecorded(tenant string, at time.Time, ids ...identity.Identifier) *event.Event {
+	return &event.Event{ID: uuid.New(), SpecVersion: event.SpecVersion, Type: event.TypeAccessRecorded, Source: "custody", Tenant: tenant,
+		Time: at, Subject: event.Subject{Identifiers: ids},
+		Data: &event.Access{Actor: "analyst-token", Role: "analyst", Operation: "graphql.subject", Purpose: "answer a request", Found: true}}
+}
+
 // visibleIDs scans the whole log and returns every id a reader sees, with
 // its multiplicity.
 func visibleIDs(t testing.TB, l *Log) map[uuid.UUID]int {
@@ -178,6 +202,11 @@ func TestAppend_DuplicateRowsInStorageAreInvisible(t *testing.T) {
 			l := newLog(t, conn)
 			ctx := context.Background()
 			events := generate("acme", 50, 5, 3)
+			// Reads of person 0, internal events found by identifier.
+			person := events[0].Subject.Identifiers
+			for i := range 5 {
+				events = append(events, accessRecorded("acme", events[0].Time.Add(time.Duration(i)*time.Minute), person...))
+			}
 			rows := make([]row, len(events))
 			for i, e := range events {
 				p := []pending{pendingOf(t, l, e)}
@@ -195,41 +224,54 @@ func TestAppend_DuplicateRowsInStorageAreInvisible(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if n, _ := l.Count(ctx, "acme"); n != 50 {
-				t.Fatalf("count = %d, want 50", n)
+			if n, _ := l.Count(ctx, "acme"); n != 55 {
+				t.Fatalf("count = %d, want 55", n)
 			}
 			for id, k := range visibleIDs(t, l) {
 				if k != 1 {
 					t.Fatalf("scan shows %s %d times", id, k)
 				}
 			}
-			recs, err := l.ByIdentifiers(ctx, "acme", events[0].Subject.Identifiers[0])
+			recs, err := l.ByPerson(ctx, "acme", personHashes(t, l, person...))
 			if err != nil {
 				t.Fatal(err)
 			}
-			seen := map[uuid.UUID]bool{}
-			for _, r := range recs {
-				if seen[r.Event.ID] {
-					t.Fatalf("ByIdentifiers shows %s twice", r.Event.ID)
-				}
-				seen[r.Event.ID] = true
+			internal, err := l.InternalByIdentifiers(ctx, "acme", person[0])
+			if err != nil {
+				t.Fatal(err)
 			}
-			if len(recs) == 0 {
-				t.Fatal("ByIdentifiers found nothing")
+			for name, recs := range map[string][]event.Recorded{"ByPerson": recs, "InternalByIdentifiers": internal} {
+				seen := map[uuid.UUID]bool{}
+				for _, r := range recs {
+					if seen[r.Event.ID] {
+						t.Fatalf("%s shows %s twice", name, r.Event.ID)
+					}
+					seen[r.Event.ID] = true
+				}
+				if len(recs) == 0 {
+					t.Fatalf("%s found nothing", name)
+				}
+			}
+			if len(internal) != 5 {
+				t.Fatalf("InternalByIdentifiers found %d reads of the person, want 5", len(internal))
 			}
 		})
 	}
 }
 
-func TestByIdentifiers_ReturnsThePersonsEventsWithValuesDecrypted(t *testing.T) {
+func TestByPerson_ReturnsThePersonsEventsWithValuesDecrypted(t *testing.T) {
 	for _, tr := range chtest.Transports(t) {
 		t.Run(tr.Name, func(t *testing.T) {
 			l := newLog(t, tr.Open(t))
 			ctx := context.Background()
 			events := generate("acme", 300, 10, 4)
 			appendAll(t, l, events, 300)
-			// Look up person 3 by customer id only (case and spacing differ).
-			recs, err := l.ByIdentifiers(ctx, "acme", event.Identifier{Kind: identity.CustomerID, Value: " C-3 "})
+			// Person 3's identifiers, written as a caller might (case and
+			// spacing differ from the events').
+			person3 := personHashes(t, l,
+				event.Identifier{Kind: identity.Email, Value: " Person3@Example.com "},
+				event.Identifier{Kind: identity.CustomerID, Value: " C-3 "})
+			recs, err := l.ByPerson(ctx, "acme", person3)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -259,7 +301,7 @@ func TestByIdentifiers_ReturnsThePersonsEventsWithValuesDecrypted(t *testing.T) 
 					t.Fatalf("identifiers: %+v", r.Identifiers)
 				}
 			}
-			other, err := l.ByIdentifiers(ctx, "another-tenant", event.Identifier{Kind: identity.CustomerID, Value: "C-3"})
+			other, err := l.ByPerson(ctx, "another-tenant", person3)
 			if err != nil || len(other) != 0 {
 				t.Fatalf("another tenant sees %d events (%v)", len(other), err)
 			}
@@ -279,7 +321,10 @@ func TestAppend_NoRawIdentifierOrValueIsStoredInTheClear(t *testing.T) {
 		Subject: event.Subject{Identifiers: []event.Identifier{{Kind: identity.Email, Value: secret}, {Kind: identity.Phone, Value: "+14155550123"}}},
 		Data: &event.Collected{Elements: []event.Element{{Name: "ssn", Category: "government_id.ssn", Value: json.RawMessage(`"078-05-1120"`)}},
 			Origin: event.Origin{Kind: "consumer"}, Purposes: []string{"account_management"}, System: "crm"}}
-	if _, err := l.Append(ctx, []*event.Event{e}); err != nil {
+	// A recorded read of the person: an internal event, so that
+	// event_identifiers has rows to check too.
+	read := accessRecorded("acme", e.Time, e.Subject.Identifiers...)
+	if _, err := l.Append(ctx, []*event.Event{e, read}); err != nil {
 		t.Fatal(err)
 	}
 	// Every stored column, read back: compressed files alone could hide a
@@ -341,14 +386,15 @@ func TestShred_LeavesEventsButMakesValuesUnreadable(t *testing.T) {
 			ctx := context.Background()
 			events := generate("acme", 30, 1, 5)
 			appendAll(t, l, events, 30)
-			before, err := l.ByIdentifiers(ctx, "acme", events[0].Subject.Identifiers[0])
+			person := personHashes(t, l, events[0].Subject.Identifiers...)
+			before, err := l.ByPerson(ctx, "acme", person)
 			if err != nil || len(before) != 30 {
 				t.Fatalf("before shred: %d, %v", len(before), err)
 			}
 			if err := l.Shred(ctx, "acme", before[0].SubjectKey); err != nil {
 				t.Fatal(err)
 			}
-			after, err := l.ByIdentifiers(ctx, "acme", events[0].Subject.Identifiers[0])
+			after, err := l.ByPerson(ctx, "acme", person)
 			if err != nil || len(after) != 30 {
 				t.Fatalf("after shred: %d events, %v (events must stay)", len(after), err)
 			}

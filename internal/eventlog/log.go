@@ -21,6 +21,11 @@ import (
 	"github.com/custodyhq/custody/internal/migrate"
 )
 
+// ErrNotInternal: InternalByHashes was asked for a type that is not one of
+// Custody's internal types (event.Type.Internal), which are the only events
+// it can find.
+var ErrNotInternal = errors.New("eventlog: not an internal event type")
+
 // Log is the event log repository.
 type Log struct {
 	conn   clickhouse.Conn
@@ -345,10 +350,12 @@ func (l *Log) records(ctx context.Context, rows []row) ([]event.Recorded, error)
 	return out, nil
 }
 
-// ByIdentifiers returns, in time order, every event of tenant that carries
-// any of the given identifiers (normalised and hashed here). It is the
-// per-subject read: pass all of a person's identifiers.
-func (l *Log) ByIdentifiers(ctx context.Context, tenant string, ids ...identity.Identifier) ([]event.Recorded, error) {
+// InternalByIdentifiers returns, in time order, Custody's internal events
+// (request.*, access.*) of tenant that carry any of the given identifiers
+// (normalised and hashed here): a rights request's events by its request
+// identifier, a person's requests and recorded reads by theirs. It never
+// returns ordinary events: read a person's events with ByPerson.
+func (l *Log) InternalByIdentifiers(ctx context.Context, tenant string, ids ...identity.Identifier) ([]event.Recorded, error) {
 	hashes := make([]string, 0, len(ids))
 	for i, id := range ids {
 		ref, err := l.hasher.Ref(id)
@@ -357,31 +364,36 @@ func (l *Log) ByIdentifiers(ctx context.Context, tenant string, ids ...identity.
 		}
 		hashes = append(hashes, ref.Hash)
 	}
-	return l.ByHashes(ctx, tenant, hashes)
+	return l.InternalByHashes(ctx, tenant, hashes)
 }
 
-// ByHashes is ByIdentifiers for identifiers already hashed; with types,
-// only events of those types are read.
-func (l *Log) ByHashes(ctx context.Context, tenant string, hashes []string, types ...event.Type) ([]event.Recorded, error) {
-	q, p := l.sql.Of(queryByIdentifiers), clickhouse.Params{"tenant": tenant, "hashes": hashes}
+// InternalByHashes is InternalByIdentifiers for identifiers already hashed.
+// With types, only events of those types are read; every type must be
+// internal, or it fails with an error wrapping ErrNotInternal and reads
+// nothing.
+func (l *Log) InternalByHashes(ctx context.Context, tenant string, hashes []string, types ...event.Type) ([]event.Recorded, error) {
+	q, p := l.sql.Of(queryInternalByIdentifiers), clickhouse.Params{"tenant": tenant, "hashes": hashes}
 	if len(types) > 0 {
 		ts := make([]string, len(types))
 		for i, t := range types {
+			if !t.Internal() {
+				return nil, fmt.Errorf("%w: %q (internal types are request.* and access.*)", ErrNotInternal, t)
+			}
 			ts[i] = string(t)
 		}
-		q, p["types"] = l.sql.Of(queryByIdentifiersTypes), ts
+		q, p["types"] = l.sql.Of(queryInternalByIdentifiersTypes), ts
 	}
 	var rows []row
 	if err := l.conn.Select(ctx, &rows, q, p); err != nil {
-		return nil, fmt.Errorf("read events by identifier: %w", err)
+		return nil, fmt.Errorf("read internal events by identifier: %w", err)
 	}
 	return l.records(ctx, rows)
 }
 
 // ByPerson returns, in time order, every event of one whole person: hashes
 // must be all of their identifiers (as the identity walk finds them), or
-// events are missed. It is faster than ByHashes, which finds events by any
-// one identifier.
+// events are missed. It reads the log by subject key alone; the
+// identifier index (InternalByHashes) holds only internal events.
 func (l *Log) ByPerson(ctx context.Context, tenant string, hashes []string) ([]event.Recorded, error) {
 	var rows []row
 	q := l.sql.Of(queryByPerson)

@@ -7,6 +7,11 @@ package eventlog
 // table on purpose: in sharded mode the query runs on every shard, and an
 // event's identifier rows are on its shard (written there by the view), so
 // each shard answers from its own rows, with no cross-shard subquery.
+//
+// event_identifiers indexes Custody's internal events only (request.*,
+// access.*; see schema/clickhouse/006_internal_event_identifiers.sql). It
+// still holds rows written for ordinary events before that migration, so
+// every query over it keeps only events of internal types (internalType).
 const (
 	// tableEvents is the log; see schema/clickhouse/001_events.sql.
 	tableEvents = "events"
@@ -35,12 +40,19 @@ WHERE event_id IN (SELECT id FROM format(TSV, 'id UUID', {ids:String}))`
 	eventColumns = `tenant, subject_key, occurred_at, event_id, type, source, spec_version, recorded_at,
 identifier_kinds, identifier_namespaces, identifier_hashes, data, sealed_key_id, sealed_values`
 
-	// queryByIdentifiers reads every event that carries any of the hashes,
-	// deduplicated twice over: FINAL collapses rows with the same sort key,
-	// LIMIT 1 BY event_id any that raced past the pre-check with other keys.
-	queryByIdentifiers = `SELECT ` + eventColumns + `
+	// internalType is event.Type.Internal as a condition on the events
+	// table's type column; 006_internal_event_identifiers.sql filters the
+	// event_identifiers view with the same text.
+	internalType = `startsWith(type, 'request.') OR startsWith(type, 'access.')`
+
+	// queryInternalByIdentifiers reads every internal event that carries
+	// any of the hashes, deduplicated twice over: FINAL collapses rows with
+	// the same sort key, LIMIT 1 BY event_id any that raced past the
+	// pre-check with other keys.
+	queryInternalByIdentifiers = `SELECT ` + eventColumns + `
 FROM {{table "events"}} FINAL
 WHERE tenant = {tenant:String}
+  AND (` + internalType + `)
   AND (subject_key, event_id) IN (
         SELECT subject_key, event_id FROM event_identifiers
         WHERE tenant = {tenant:String} AND identifier_hash IN (SELECT arrayJoin({hashes:Array(String)})))
@@ -84,11 +96,12 @@ WHERE tenant = {tenant:String} AND type IN (SELECT arrayJoin({types:Array(String
 ORDER BY occurred_at, event_id
 LIMIT 1 BY event_id`
 
-	// queryByIdentifiersTypes is queryByIdentifiers for some event types
-	// only.
-	queryByIdentifiersTypes = `SELECT ` + eventColumns + `
+	// queryInternalByIdentifiersTypes is queryInternalByIdentifiers for
+	// some internal event types only.
+	queryInternalByIdentifiersTypes = `SELECT ` + eventColumns + `
 FROM {{table "events"}} FINAL
 WHERE tenant = {tenant:String}
+  AND (` + internalType + `)
   AND (subject_key, event_id) IN (
         SELECT subject_key, event_id FROM event_identifiers
         WHERE tenant = {tenant:String} AND identifier_hash IN (SELECT arrayJoin({hashes:Array(String)})))

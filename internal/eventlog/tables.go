@@ -26,7 +26,7 @@ type Config struct {
 
 // queries lists the package's SQL, rendered once per repository.
 func queries() []string {
-	return []string{queryKnownIDs, queryByIdentifiers, queryByIdentifiersTypes, queryByPerson, queryByPersonMany,
+	return []string{queryKnownIDs, queryInternalByIdentifiers, queryInternalByIdentifiersTypes, queryByPerson, queryByPersonMany,
 		queryOfTypes, queryScan, queryCount, queryCountAll, querySubjectKeys, querySubjectsKeys, deleteSubjectKeyMaterial}
 }
 

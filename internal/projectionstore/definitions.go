@@ -89,9 +89,17 @@ WHERE NOT (startsWith(type, 'request.') OR startsWith(type, 'access.'))`,
 // origin kind), data.processed outputs (source kind "inferred"),
 // data.shared elements (recipient fields). An event without purposes
 // yields one row with an empty purpose.
+//
+// The fold parses data once, into a named tuple, and computes every scalar
+// column before the ARRAY JOINs, which then copy plain strings rather than
+// arrays. Version 1 called a JSON function per field and built a tuple per
+// element: measured on 100,000 stored collection events, its view took 233
+// ms of the events INSERT's 790 ms, this one about 110 ms; the SELECT alone
+// 166 → 90 ms. Version 2 stores the same rows (the property test holds
+// both the view and a rebuild to projections.DataMap).
 var dataMapFacts = definition{
 	Name:    "datamap_facts",
-	Version: 1,
+	Version: 2,
 	Table: `CREATE TABLE IF NOT EXISTS {{.Table}}{{.OnCluster}}
 (
     tenant          LowCardinality(String),
@@ -112,24 +120,23 @@ ENGINE = {{engine "MergeTree"}}
 PARTITION BY toYYYYMM(occurred_at)
 ORDER BY (tenant, occurred_at, event_id)`,
 	Fold: `SELECT tenant, occurred_at, recorded_at, event_id, subject_key,
-       f.1 AS flow, f.2 AS category, f.3 AS source_kind, purpose,
-       f.4 AS recipient_name, f.5 AS recipient_kind, f.6 AS recipient_role, f.7 AS disclosure
+       flow, category, source_kind, purpose, recipient_name, recipient_kind, recipient_role, disclosure
 FROM (
-    SELECT tenant, occurred_at, recorded_at, event_id, subject_key, type,
-           arrayMap(x -> JSONExtractString(x, 'category'),
-                    JSONExtractArrayRaw(data, if(type = 'data.processed', 'outputs', 'elements'))) AS categories,
-           if(type = 'data.collected', JSONExtractString(data, 'origin', 'kind'), '') AS origin_kind,
-           if(type = 'data.shared', JSONExtract(data, 'recipient', 'Tuple(name String, kind String, role String)'),
-              ('', '', '')) AS recipient,
-           if(type = 'data.shared', JSONExtractString(data, 'disclosure'), '') AS disclosure_type,
-           JSONExtract(data, 'purposes', 'Array(String)') AS purposes
+    SELECT tenant, occurred_at, recorded_at, event_id, subject_key,
+           JSONExtract(data, 'Tuple(elements Array(Tuple(category String)), outputs Array(Tuple(category String)),
+                                    origin Tuple(kind String), recipient Tuple(name String, kind String, role String),
+                                    disclosure String, purposes Array(String))') AS d,
+           if(type = 'data.shared', 'disclosed', 'collected') AS flow,
+           arrayMap(c -> c.1, if(type = 'data.processed', d.outputs, d.elements)) AS categories,
+           multiIf(type = 'data.collected', d.origin.kind, type = 'data.processed', 'inferred', '') AS source_kind,
+           if(type = 'data.shared', d.recipient.name, '') AS recipient_name,
+           if(type = 'data.shared', d.recipient.kind, '') AS recipient_kind,
+           if(type = 'data.shared', d.recipient.role, '') AS recipient_role,
+           if(type = 'data.shared', d.disclosure, '') AS disclosure,
+           if(empty(d.purposes), [''], d.purposes) AS purposes
     FROM {{.Source}}
     WHERE type IN ('data.collected', 'data.processed', 'data.shared'))
-ARRAY JOIN
-    arrayMap(c -> multiIf(
-        type = 'data.collected', ('collected', c, origin_kind, '', '', '', ''),
-        type = 'data.processed', ('collected', c, 'inferred', '', '', '', ''),
-        ('disclosed', c, '', recipient.1, recipient.2, recipient.3, disclosure_type)), categories) AS f
-ARRAY JOIN if(empty(purposes), [''], purposes) AS purpose`,
+ARRAY JOIN categories AS category
+ARRAY JOIN purposes AS purpose`,
 	ShardingKey: "cityHash64(subject_key)",
 }

@@ -34,14 +34,15 @@ var now = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 // env is a migrated engine with the event log and the rejected store
 // sharing one keyring, as storage.Open builds them.
 type env struct {
-	conn  clickhouse.Conn
-	log   *eventlog.Log
-	store *Store
+	conn   clickhouse.Conn
+	log    *eventlog.Log
+	hasher *identity.Hasher
+	store  *Store
 }
 
 func newEnv(t *testing.T, conn clickhouse.Conn) env {
 	e := logtest.Open(t, conn)
-	return env{conn: conn, log: e.Log, store: New(conn, e.Keys)}
+	return env{conn: conn, log: e.Log, hasher: e.Hasher, store: New(conn, e.Keys)}
 }
 
 func baseTaxonomy(t *testing.T) *taxonomy.Taxonomy {
@@ -369,7 +370,10 @@ func TestReplay_ValidAfterTaxonomyExtensionGoesToTheLog_StillInvalidKeepsNewErro
 			}
 
 			// The sink (the log) has the event, with its value.
-			recs, err := e.log.ByIdentifiers(ctx, "acme", event.Identifier{Kind: identity.Email, Value: "jane@example.com"})
+			jane := logtest.Hashes(t, e.hasher,
+				event.Identifier{Kind: identity.Email, Value: "jane@example.com"},
+				event.Identifier{Kind: identity.CustomerID, Value: "C-1009"})
+			recs, err := e.log.ByPerson(ctx, "acme", jane)
 			if err != nil {
 				t.Fatal(err)
 			}

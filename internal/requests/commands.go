@@ -25,8 +25,8 @@ const RequestNamespace = "custody_request"
 // The log keeps identifier values only as keyed hashes, so the later steps
 // cannot repeat the person's identifiers once read back; the request id they
 // can, and it finds all of a request's events in the log
-// (eventlog.ByIdentifiers). It is not personal information, and the
-// projections ignore request.* events for identity, so it joins no one.
+// (eventlog.Log.InternalByIdentifiers). It is not personal information, and
+// the projections ignore request.* events for identity, so it joins no one.
 func RequestIdentifier(id string) event.Identifier {
 	return event.Identifier{Kind: identity.External, Namespace: RequestNamespace, Value: id}
 }

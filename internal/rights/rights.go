@@ -46,8 +46,10 @@ type Log interface {
 	Append(ctx context.Context, events []*event.Event) ([]eventlog.Outcome, error)
 	// OfTypes returns every event of tenant of the given types.
 	OfTypes(ctx context.Context, tenant string, types ...event.Type) ([]event.Recorded, error)
-	// ByIdentifiers returns every event of tenant carrying any of ids.
-	ByIdentifiers(ctx context.Context, tenant string, ids ...identity.Identifier) ([]event.Recorded, error)
+	// InternalByIdentifiers returns every internal event (request.*,
+	// access.*) of tenant carrying any of ids, in time order; never a
+	// person's ordinary events.
+	InternalByIdentifiers(ctx context.Context, tenant string, ids ...identity.Identifier) ([]event.Recorded, error)
 }
 
 // People reads people's records (inventory.Service).
@@ -116,7 +118,7 @@ func (s *Service) load(ctx context.Context, tenant string, id ...string) (stored
 	var err error
 	if len(id) == 1 {
 		// Every event of a request carries its request identifier.
-		recs, err = s.log.ByIdentifiers(ctx, tenant, requests.RequestIdentifier(id[0]))
+		recs, err = s.log.InternalByIdentifiers(ctx, tenant, requests.RequestIdentifier(id[0]))
 	} else {
 		recs, err = s.log.OfTypes(ctx, tenant, requestTypes()...)
 	}

@@ -46,7 +46,9 @@ const oneShardCluster = `<clickhouse>
 // repositories in sharded mode on it. An append through events_all lands
 // in the local events table and fires its views (event_ids, identifiers,
 // projections), with the sharded insert settings; reads through the
-// Distributed tables find it, and a second append finds it stored.
+// Distributed tables find it, and a second append finds it stored. An
+// internal event (a recorded read) is found by identifier through
+// events_all and the local event_identifiers.
 func TestShardedMode_RepositoriesWorkThroughDistributedTablesOnAOneShardCluster(t *testing.T) {
 	chtest.RequireLibrary(t)
 	dir := t.TempDir()
@@ -119,7 +121,7 @@ func TestShardedMode_RepositoriesWorkThroughDistributedTablesOnAOneShardCluster(
 	}
 	for _, q := range []string{
 		"CREATE TABLE identity_edges_v1_all AS identity_edges_v1 ENGINE = Distributed(custody, currentDatabase(), identity_edges_v1, cityHash64(least(from_hash, to_hash)))",
-		"CREATE TABLE datamap_facts_v1_all AS datamap_facts_v1 ENGINE = Distributed(custody, currentDatabase(), datamap_facts_v1, cityHash64(subject_key))",
+		"CREATE TABLE datamap_facts_v2_all AS datamap_facts_v2 ENGINE = Distributed(custody, currentDatabase(), datamap_facts_v2, cityHash64(subject_key))",
 	} {
 		if err := conn.Exec(ctx, q, nil); err != nil {
 			t.Fatal(err)
@@ -147,13 +149,13 @@ func TestShardedMode_RepositoriesWorkThroughDistributedTablesOnAOneShardCluster(
 	if err != nil || out[0] != eventlog.Duplicate {
 		t.Fatalf("second append: %v %v, want duplicate (event_ids_all, fed by the view on the local table)", out, err)
 	}
-	recs, err := log.ByIdentifiers(ctx, tenant, identity.Identifier{Kind: identity.Email, Value: "jane@example.com"})
-	if err != nil || len(recs) != 1 || recs[0].Event.ID != e.ID {
-		t.Fatalf("read through events_all and event_identifiers: %d records, %v", len(recs), err)
-	}
 	ref, err := hasher.Ref(identity.Identifier{Kind: identity.Email, Value: "jane@example.com"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	recs, err := log.ByPerson(ctx, tenant, []string{ref.Hash})
+	if err != nil || len(recs) != 1 || recs[0].Event.ID != e.ID {
+		t.Fatalf("read the person through events_all: %d records, %v", len(recs), err)
 	}
 	nb, err := proj.Neighbours(ctx, tenant, []string{ref.Hash})
 	if err != nil || len(nb) == 0 {
@@ -173,11 +175,26 @@ func TestShardedMode_RepositoriesWorkThroughDistributedTablesOnAOneShardCluster(
 		t.Fatalf("rejected list through rejected_events_all: %v", err)
 	}
 
-	// One row in the local table: the Distributed insert wrote it there.
+	// A recorded read of Jane, an internal event: found by her identifier
+	// through events_all and the local event_identifiers its view filled.
+	read := &event.Event{
+		ID: uuid.New(), SpecVersion: event.SpecVersion, Type: event.TypeAccessRecorded, Source: "custody",
+		Tenant: tenant, Time: e.Time.Add(time.Hour), Subject: e.Subject,
+		Data: &event.Access{Actor: "analyst-token", Role: "analyst", Operation: "graphql.subject", Purpose: "answer a request", Found: true},
+	}
+	if out, err := log.Append(ctx, []*event.Event{read}); err != nil || out[0] != eventlog.Stored {
+		t.Fatalf("append the read through events_all: %v %v", out, err)
+	}
+	recs, err = log.InternalByIdentifiers(ctx, tenant, identity.Identifier{Kind: identity.Email, Value: "jane@example.com"})
+	if err != nil || len(recs) != 1 || recs[0].Event.ID != read.ID {
+		t.Fatalf("read internal events through events_all and event_identifiers: %d records, %v", len(recs), err)
+	}
+
+	// Two rows in the local table: the Distributed inserts wrote them there.
 	var n []struct {
 		N uint64 `ch:"n"`
 	}
-	if err := conn.Select(ctx, &n, "SELECT count() AS n FROM events", clickhouse.Params{}); err != nil || len(n) != 1 || n[0].N != 1 {
-		t.Fatalf("local events rows %v %v, want 1", n, err)
+	if err := conn.Select(ctx, &n, "SELECT count() AS n FROM events", clickhouse.Params{}); err != nil || len(n) != 1 || n[0].N != 2 {
+		t.Fatalf("local events rows %v %v, want 2", n, err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/custodyhq/custody/internal/clickhouse/chtest"
 	"github.com/custodyhq/custody/internal/config"
 	"github.com/custodyhq/custody/internal/event"
+	"github.com/custodyhq/custody/internal/eventlog/logtest"
 	"github.com/custodyhq/custody/internal/identity"
 	"github.com/custodyhq/custody/internal/keyring"
 	"github.com/custodyhq/custody/internal/storage"
@@ -91,12 +92,12 @@ func appendCollected(t *testing.T, s *storage.Storage) uuid.UUID {
 func wantReadable(t *testing.T, s *storage.Storage, id uuid.UUID) {
 	t.Helper()
 	lookup := identity.Identifier{Kind: identity.Email, Value: "jane@example.com"}
-	recs, err := s.Events.ByIdentifiers(context.Background(), tenant, lookup)
+	recs, err := s.Events.ByPerson(context.Background(), tenant, logtest.Hashes(t, s.Hasher, lookup))
 	if err != nil {
-		t.Fatalf("read by identifier: %v", err)
+		t.Fatalf("read the person: %v", err)
 	}
 	if len(recs) != 1 || recs[0].Event.ID != id {
-		t.Fatalf("read by identifier found %d records, want event %s", len(recs), id)
+		t.Fatalf("read the person found %d records, want event %s", len(recs), id)
 	}
 	if recs[0].Shredded {
 		t.Fatal("the value cannot be decrypted (record is shredded)")

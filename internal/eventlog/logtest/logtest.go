@@ -52,3 +52,19 @@ func Open(t testing.TB, conn clickhouse.Conn) Env {
 	}
 	return Env{Conn: conn, Log: eventlog.New(conn, hasher, keys), Keys: keys, Hasher: hasher}
 }
+
+// Hashes returns the stored hashes of ids, as Log.ByPerson takes them: to
+// read all of a person's events, pass all of their identifiers (an event's
+// subject key is the smallest hash of its identifiers).
+func Hashes(t testing.TB, h *identity.Hasher, ids ...identity.Identifier) []string {
+	t.Helper()
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		ref, err := h.Ref(id)
+		if err != nil {
+			t.Fatalf("hash identifier %d: %v", i, err)
+		}
+		out[i] = ref.Hash
+	}
+	return out
+}
