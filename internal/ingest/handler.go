@@ -130,12 +130,29 @@ type EventResult struct {
 	Errors []event.FieldError `json:"errors,omitempty"`
 }
 
+// readBody reads the whole body, at most limit bytes. A body with a
+// declared length within the limit is read into one buffer of that size:
+// io.ReadAll's growing and copying took 2% of a node's CPU with requests of
+// 10,000 events (measured with a profile of the end-to-end benchmark). The
+// server's body reader ends at the declared length.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	rd := http.MaxBytesReader(w, r.Body, limit)
+	if n := r.ContentLength; n > 0 && n <= limit {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(rd, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	return io.ReadAll(rd)
+}
+
 // ServeHTTP answers 200 when every event was accepted or a duplicate, 207
 // when some were rejected, 422 when all were (an unsupported Content-Type or
 // an empty body is one rejected result), 413 for bodies over the limits, and
 // 503 with Retry-After when the sink failed (nothing accepted).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	body, err := readBody(w, r, h.cfg.MaxBodyBytes)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

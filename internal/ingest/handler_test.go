@@ -496,6 +496,51 @@ func TestPost_OversizedRequestsAre413AndStoreNothing(t *testing.T) {
 	}
 }
 
+// A body is read the same whether its length is declared or not (chunked);
+// a declared length the body does not reach is a 400, not a short batch.
+func TestPost_BodyIsReadWithOrWithoutADeclaredLength(t *testing.T) {
+	const tenant = "framing"
+	l := newEventLog(t)
+	h, _ := newHandler(t, ingest.Config{MaxBodyBytes: 4 << 10, MaxEvents: 50}, ingest.LogSink{Log: l})
+	var big []object
+	for range 20 {
+		big = append(big, collected(tenant))
+	}
+	good := jsonArray(t, collected(tenant), collected(tenant))
+	tests := []struct {
+		name     string
+		body     []byte
+		declared int64 // Content-Length; -1 is chunked
+		want     int
+	}{
+		{"declared", good, int64(len(good)), http.StatusOK},
+		{"chunked", good, -1, http.StatusOK},
+		{"over the limit, declared", jsonArray(t, big...), int64(len(jsonArray(t, big...))), http.StatusRequestEntityTooLarge},
+		{"over the limit, chunked", jsonArray(t, big...), -1, http.StatusRequestEntityTooLarge},
+		{"shorter than declared", good, int64(len(good)) + 10, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Fresh ids: each case would otherwise see the last one's as duplicates.
+			body := bytes.Clone(tt.body)
+			if tt.want == http.StatusOK {
+				body = jsonArray(t, collected(tenant), collected(tenant))
+			}
+			req := httptest.NewRequest(http.MethodPost, "/v1/events", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.ContentLength = tt.declared
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.want {
+				t.Fatalf("POST = %d, want %d:\n%s", rec.Code, tt.want, rec.Body.String())
+			}
+		})
+	}
+	if got := count(t, l, tenant); got != 4 {
+		t.Fatalf("log holds %d events, want the 4 of the two good bodies", got)
+	}
+}
+
 // failingSink is storage that is down.
 type failingSink struct{ calls int }
 
