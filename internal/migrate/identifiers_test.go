@@ -20,7 +20,7 @@ const (
 	internalTypeFilter   = "WHERE startsWith(type, 'request.') OR startsWith(type, 'access.')"
 )
 
-// statement returns the rendered statements of the migration called name.
+// statements returns the rendered statements of the migration called name.
 func statements(t *testing.T, ms []Migration, name string) []string {
 	t.Helper()
 	for _, m := range ms {
