@@ -433,8 +433,9 @@ func TestLog_SurvivesReopen(t *testing.T) {
 	}
 }
 
-// Lists passed as format() lines read back exactly, whatever they hold.
-func TestTSVLines_ReadBackAsTheyWere(t *testing.T) {
+// Lists passed to format() read back exactly, whatever they hold: strings
+// as TSV lines, ids as the hex of their RowBinary form.
+func TestFormatLists_ReadBackAsTheyWere(t *testing.T) {
 	chtest.RequireLibrary(t)
 	conn := chtest.Embedded(t)
 	ctx := context.Background()
@@ -452,14 +453,22 @@ func TestTSVLines_ReadBackAsTheyWere(t *testing.T) {
 	if !slices.Equal(got, in) {
 		t.Fatalf("got %q, want %q", got, in)
 	}
-	ids := []uuid.UUID{uuid.New(), uuid.Nil, uuid.New()}
+	ids := []uuid.UUID{uuid.New(), uuid.Nil, uuid.MustParse("00112233-4455-6677-8899-aabbccddeeff"), uuid.New()}
 	var idRows []struct {
 		ID uuid.UUID `ch:"id"`
 	}
-	if err := conn.Select(ctx, &idRows, `SELECT id FROM format(TSV, 'id UUID', {v:String})`, clickhouse.Params{"v": uuidLines(ids)}); err != nil {
+	if err := conn.Select(ctx, &idRows, `SELECT id FROM format(RowBinary, 'id UUID', unhex({v:String}))`, clickhouse.Params{"v": uuidRowBinaryHex(ids)}); err != nil {
 		t.Fatal(err)
 	}
-	if len(idRows) != len(ids) || idRows[0].ID != ids[0] || idRows[1].ID != ids[1] || idRows[2].ID != ids[2] {
-		t.Fatalf("got %v, want %v", idRows, ids)
+	got = got[:0]
+	for _, r := range idRows {
+		got = append(got, r.ID.String())
+	}
+	want := make([]string, len(ids))
+	for i, id := range ids {
+		want[i] = id.String()
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
 	}
 }

@@ -249,7 +249,7 @@ func (l *Log) knownIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]bool
 	var rows []struct {
 		ID uuid.UUID `ch:"event_id"`
 	}
-	if err := l.conn.Select(ctx, &rows, l.sql.Of(queryKnownIDs), clickhouse.Params{"ids": uuidLines(ids)}); err != nil {
+	if err := l.conn.Select(ctx, &rows, l.sql.Of(queryKnownIDs), clickhouse.Params{"ids": uuidRowBinaryHex(ids)}); err != nil {
 		return nil, fmt.Errorf("check stored event ids: %w", err)
 	}
 	known := make(map[uuid.UUID]bool, len(rows))

@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -125,13 +126,16 @@ func tsvLines(values []string) string {
 	return b.String()
 }
 
-// uuidLines renders ids as the data of format(TSV, 'id UUID', …).
-func uuidLines(ids []uuid.UUID) string {
-	var b strings.Builder
-	b.Grow(len(ids) * 37)
-	for _, id := range ids {
-		b.WriteString(id.String())
-		b.WriteByte('\n')
+// uuidRowBinaryHex renders ids as the hex of their RowBinary form, the
+// data of format(RowBinary, 'id UUID', unhex(…)): ClickHouse writes a UUID
+// as two little-endian 64-bit halves, the most significant half first.
+func uuidRowBinaryHex(ids []uuid.UUID) string {
+	raw := make([]byte, 16*len(ids))
+	for i, id := range ids {
+		r := raw[16*i : 16*i+16]
+		for j := 0; j < 8; j++ {
+			r[j], r[8+j] = id[7-j], id[15-j]
+		}
 	}
-	return b.String()
+	return hex.EncodeToString(raw)
 }
