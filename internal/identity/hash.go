@@ -66,7 +66,8 @@ func (h *Hasher) Hash(k Kind, namespace, normalizedValue string) string {
 	st.mac.Write(b)
 	hex.Encode(st.hex[:], st.mac.Sum(st.sum[:0]))
 	out := string(st.hex[:])
-	clear(b) // it held the raw value: pooled memory keeps no identifier
+	// The buffer held the raw value: pooled memory keeps no identifier.
+	clear(b)
 	if cap(b) <= 1024 { // keep the buffer unless one huge value grew it
 		st.in = b[:0]
 	}
