@@ -31,25 +31,26 @@ func (w *walker) failAt(path at, reason string) { w.fail(path.String(), reason) 
 type at struct {
 	base string
 	segs [4]segment
-	n    int
+	n    uint8
 }
 
-// segment is a member name, or an element index when elem is set.
+// segment is a member name, or an element index when i ≥ 0. Kept small:
+// an at is copied at every step of the walk (152 bytes before, 120 now:
+// validation 4.94 → 4.78 µs an event).
 type segment struct {
 	name string
-	i    int
-	elem bool
+	i    int32
 }
 
 // atPath is the path p, joined already.
 func atPath(p string) at { return at{base: p} }
 
-func (a at) field(name string) at { return a.add(segment{name: name}) }
+func (a at) field(name string) at { return a.add(segment{name: name, i: -1}) }
 
-func (a at) index(i int) at { return a.add(segment{i: i, elem: true}) }
+func (a at) index(i int) at { return a.add(segment{i: int32(i)}) }
 
 func (a at) add(s segment) at {
-	if a.n == len(a.segs) {
+	if int(a.n) == len(a.segs) {
 		a = at{base: a.String()}
 	}
 	a.segs[a.n] = s
@@ -61,8 +62,8 @@ func (a at) add(s segment) at {
 func (a at) String() string {
 	p := a.base
 	for _, s := range a.segs[:a.n] {
-		if s.elem {
-			p = index(p, s.i)
+		if s.i >= 0 {
+			p = index(p, int(s.i))
 		} else {
 			p = field(p, s.name)
 		}
