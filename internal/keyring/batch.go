@@ -9,14 +9,15 @@ import (
 
 // DataKeysFor returns the current data key of every subject (DataKeyFor
 // for many), creating missing keys, in a constant number of store round
-// trips when the store is a BatchStore (one read, one write, one re-read);
-// otherwise it calls DataKeyFor per subject. Bulk writers use it to seal a
+// trips when the store is a BatchStore (one read, and one write when keys
+// are missing); otherwise it calls DataKeyFor per subject. Bulk writers use it to seal a
 // batch, because a round trip per new subject dominates bulk appends. The
 // keys are returned, not only cached, so a batch with more subjects than
 // the cache holds still needs no further round trips.
 //
-// It follows DataKeyFor's rules: live keys win (oldest first), racing
-// writers converge on the re-read, and keys it created stay readable.
+// It follows DataKeyFor's rules (live keys win, oldest first; keys it
+// created stay readable), except that a writer racing another on a new
+// subject keeps its own key until its cache entry expires (see below).
 func (k *Keyring) DataKeysFor(ctx context.Context, tenant string, subjectKeys []string) (map[string]DataKey, error) {
 	now := k.now()
 	keys := make(map[string]DataKey, len(subjectKeys))
@@ -91,27 +92,16 @@ func (k *Keyring) DataKeysFor(ctx context.Context, tenant string, subjectKeys []
 	if err := bs.PutKeys(ctx, created); err != nil {
 		return nil, fmt.Errorf("keyring: store new data keys: %w", err)
 	}
-	// Converge with racing writers, as DataKeyFor does.
-	subjects := make([]string, 0, len(mine))
-	for s := range mine {
-		subjects = append(subjects, s)
-	}
-	again, err := bs.KeysFor(ctx, tenant, subjects)
-	bySubject = map[string][]WrappedKey{}
-	if err == nil {
-		for _, r := range again {
-			bySubject[r.SubjectKey] = append(bySubject[r.SubjectKey], r)
-		}
-	}
+	// Unlike DataKeyFor, no re-read to converge with a racing writer: a
+	// batch of new subjects would pay a third round trip on every append
+	// (measured, 500 new subjects: 7–10 ms of the batch's ~30 ms of key
+	// preparation). If another process created a key for one of these
+	// subjects at the same moment, both keys are stored and live, every
+	// ciphertext names its key (so either process opens both), a shred
+	// destroys both, and each cache entry expires after CacheTTL, after
+	// which every reader takes the same, oldest key (chooseCurrent).
 	for s, dk := range mine {
-		ref := subjectRef{tenant, s}
-		if g := chooseCurrent(groupKeys(bySubject[s])); g != nil && g.keyID != dk.KeyID {
-			if winner, err := k.unwrapGroup(ref, g); err == nil {
-				k.cache.put(ref, dk, false, k.now(), gen) // ours stays readable
-				dk = winner
-			}
-		}
-		k.cache.put(ref, dk, true, k.now(), gen)
+		k.cache.put(subjectRef{tenant, s}, dk, true, k.now(), gen)
 		keys[s] = dk
 	}
 	return keys, nil
