@@ -17,8 +17,10 @@
 // subject's first key and both succeed. That is harmless: each ciphertext names
 // its key, and DataKeyFor picks deterministically (oldest CreatedAt, then
 // smallest KeyID) among the live keys, so writers converge on one key as soon
-// as they see each other's. Within one process creation is single-flighted per
-// subject.
+// as they see each other's: DataKeyFor re-reads right after creating a key;
+// DataKeysFor (a batch) does not, and sees the other's key once its cache
+// entry expires (CacheTTL). Within one process creation is single-flighted
+// per subject.
 //
 // Shred destroys all of a subject's keys; every value sealed under them becomes
 // undecryptable (ErrKeyDestroyed), wherever copies of the ciphertext live.
