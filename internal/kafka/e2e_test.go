@@ -1,14 +1,12 @@
 package kafka_test
 
 import (
-	"context"
 	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/custodyhq/custody/internal/clickhouse/chtest"
@@ -19,6 +17,7 @@ import (
 	"github.com/custodyhq/custody/internal/ingest"
 	"github.com/custodyhq/custody/internal/kafka"
 	"github.com/custodyhq/custody/internal/node"
+	"github.com/custodyhq/custody/internal/node/nodetest"
 	"github.com/custodyhq/custody/internal/pipeline/pipelinetest"
 	"github.com/custodyhq/custody/internal/storage"
 )
@@ -59,7 +58,7 @@ func TestKafkaTransport_TwoReplicasInOneGroup_StoreEveryEventOnce(t *testing.T) 
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	replicas := []*replica{startReplica(t, cfg, store, log), startReplica(t, cfg, store, log)}
+	replicas := []*nodetest.Replica{nodetest.StartReplica(t.Context(), t, cfg, store, log), nodetest.StartReplica(t.Context(), t, cfg, store, log)}
 	// Both replicas must hold partitions before the load: a replica that
 	// joins late can find the first one has drained everything.
 	adm := admin(t, c)
@@ -95,7 +94,7 @@ func TestKafkaTransport_TwoReplicasInOneGroup_StoreEveryEventOnce(t *testing.T) 
 	errs := make(chan error, len(batches))
 	for i, b := range batches {
 		wg.Go(func() {
-			if _, err := replicas[i%2].transport.Sink.Accept(ctx, b); err != nil {
+			if _, err := replicas[i%2].Transport.Sink.Accept(ctx, b); err != nil {
 				errs <- err
 			}
 		})
@@ -134,7 +133,7 @@ func TestKafkaTransport_TwoReplicasInOneGroup_StoreEveryEventOnce(t *testing.T) 
 		return len(known) == total
 	})
 	// Requests sent again after the pipeline stored them: all Duplicate.
-	verdicts, err := replicas[1].transport.Sink.Accept(ctx, batches[len(batches)-1])
+	verdicts, err := replicas[1].Transport.Sink.Accept(ctx, batches[len(batches)-1])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +146,7 @@ func TestKafkaTransport_TwoReplicasInOneGroup_StoreEveryEventOnce(t *testing.T) 
 	waitFor(t, time.Minute, "the duplicate batches dropped", func() bool {
 		var dups float64
 		for _, r := range replicas {
-			dups += pipelinetest.Counter(t, r.registry, "custody_pipeline_events_total", "outcome", "duplicate")
+			dups += pipelinetest.Counter(t, r.Registry, "custody_pipeline_events_total", "outcome", "duplicate")
 		}
 		return dups >= 5*perRequest
 	})
@@ -179,38 +178,12 @@ func TestKafkaTransport_TwoReplicasInOneGroup_StoreEveryEventOnce(t *testing.T) 
 		}
 	}
 	for i, r := range replicas {
-		n := pipelinetest.Counter(t, r.registry, "custody_pipeline_batches_total", "result", "stored")
+		n := pipelinetest.Counter(t, r.Registry, "custody_pipeline_batches_total", "result", "stored")
 		if n == 0 {
 			t.Errorf("replica %d appended no batch: the consumer group did not share the partitions", i+1)
 		}
 		t.Logf("replica %d appended %.0f batches (%.0f events stored, %.0f duplicates dropped)", i+1, n,
-			pipelinetest.Counter(t, r.registry, "custody_pipeline_events_total", "outcome", "stored"),
-			pipelinetest.Counter(t, r.registry, "custody_pipeline_events_total", "outcome", "duplicate"))
+			pipelinetest.Counter(t, r.Registry, "custody_pipeline_events_total", "outcome", "stored"),
+			pipelinetest.Counter(t, r.Registry, "custody_pipeline_events_total", "outcome", "duplicate"))
 	}
-}
-
-// replica is one ingest process's transport, its pipeline running.
-type replica struct {
-	transport *node.Transport
-	registry  *prometheus.Registry
-}
-
-func startReplica(t *testing.T, cfg config.Config, store *storage.Storage, log *slog.Logger) *replica {
-	t.Helper()
-	reg := prometheus.NewRegistry()
-	tr, err := node.OpenTransport(t.Context(), cfg, store, true, reg, log)
-	if err != nil {
-		t.Fatalf("open transport: %v", err)
-	}
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- tr.Run(runCtx) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("pipeline: %v", err)
-		}
-		tr.Close()
-	})
-	return &replica{transport: tr, registry: reg}
 }

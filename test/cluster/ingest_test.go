@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/custodyhq/custody/internal/clickhouse/chtest"
 	"github.com/custodyhq/custody/internal/config"
@@ -22,6 +21,7 @@ import (
 	"github.com/custodyhq/custody/internal/identity"
 	"github.com/custodyhq/custody/internal/ingest"
 	"github.com/custodyhq/custody/internal/node"
+	"github.com/custodyhq/custody/internal/node/nodetest"
 	"github.com/custodyhq/custody/internal/pipeline/pipelinetest"
 	"github.com/custodyhq/custody/internal/storage"
 )
@@ -79,7 +79,7 @@ func loseServerUnderLoad(t *testing.T, victim func(c *natsCluster, stream, durab
 		t.Fatal(err)
 	}
 	bcfg := node.BrokerConfig(cfg)
-	replicas := []*replica{startReplica(ctx, t, cfg, store, log), startReplica(ctx, t, cfg, store, log)}
+	replicas := []*nodetest.Replica{nodetest.StartReplica(ctx, t, cfg, store, log), nodetest.StartReplica(ctx, t, cfg, store, log)}
 	setup := time.Since(began)
 
 	leader := victim(cluster, bcfg.Stream, bcfg.Durable)
@@ -127,7 +127,7 @@ func loseServerUnderLoad(t *testing.T, victim func(c *natsCluster, stream, durab
 			n := 0
 			for batch := range jobs {
 				// Alternate replicas, as a load balancer would.
-				sink := replicas[(p+n)%len(replicas)].transport.Sink
+				sink := replicas[(p+n)%len(replicas)].Transport.Sink
 				n++
 				retries, err := acceptWithRetry(ctx, sink, batch)
 				failed.Add(int64(retries))
@@ -228,45 +228,16 @@ func loseServerUnderLoad(t *testing.T, victim func(c *natsCluster, stream, durab
 
 	// Both replicas did part of the work (the queue group shares it).
 	for i, r := range replicas {
-		if n := pipelinetest.Counter(t, r.registry, "custody_pipeline_batches_total", "result", "stored"); n == 0 {
+		if n := pipelinetest.Counter(t, r.Registry, "custody_pipeline_batches_total", "result", "stored"); n == 0 {
 			t.Errorf("ingest replica %d appended no batch: the consumer's work was not shared", i+1)
 		} else {
 			t.Logf("ingest replica %d appended %.0f batches (%.0f events stored, %.0f duplicates dropped)", i+1, n,
-				pipelinetest.Counter(t, r.registry, "custody_pipeline_events_total", "outcome", "stored"),
-				pipelinetest.Counter(t, r.registry, "custody_pipeline_events_total", "outcome", "duplicate"))
+				pipelinetest.Counter(t, r.Registry, "custody_pipeline_events_total", "outcome", "stored"),
+				pipelinetest.Counter(t, r.Registry, "custody_pipeline_events_total", "outcome", "duplicate"))
 		}
 	}
 	t.Logf("setup %s, load %s, drain after load %s, total %s", setup.Round(time.Millisecond), loadTook.Round(time.Millisecond),
 		drained.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
-}
-
-// replica is one ingest process's transport: its sink (HTTP ingest's path
-// to the broker) and its pipeline, running.
-type replica struct {
-	transport *node.Transport
-	registry  *prometheus.Registry
-}
-
-// startReplica opens a transport as cmd/ingest does (node.OpenTransport
-// with the pipeline) and runs its pipeline until the test ends.
-func startReplica(ctx context.Context, t *testing.T, cfg config.Config, store *storage.Storage, log *slog.Logger) *replica {
-	t.Helper()
-	reg := prometheus.NewRegistry()
-	tr, err := node.OpenTransport(ctx, cfg, store, true, reg, log)
-	if err != nil {
-		t.Fatalf("open transport: %v", err)
-	}
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- tr.Run(runCtx) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("pipeline: %v", err)
-		}
-		tr.Close()
-	})
-	return &replica{transport: tr, registry: reg}
 }
 
 // acceptWithRetry hands batch to sink until the broker acknowledges it, as
