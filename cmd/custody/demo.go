@@ -58,8 +58,8 @@ Some profiles declare violations (practices their policy denies), on purpose,
 to demonstrate drift.
 
 The same --seed and --months give the same events with the same ids, whatever
---end: loading twice records everything once (the second run reports
-duplicates). Times end at --end (default: now).
+--end: loading twice records everything once (the second run's events are
+accepted again and dropped by the pipeline, which stores each id once). Times end at --end (default: now).
 
 The token is read from --token-file, else CUSTODY_TOKEN, else the publisher
 token the server generated under <data-dir>/tokens; a server in dev mode

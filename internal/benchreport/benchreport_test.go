@@ -48,3 +48,39 @@ func TestParseRejectsGarbledMetrics(t *testing.T) {
 		t.Fatal("a non-numeric metric was accepted")
 	}
 }
+
+// Sub-benchmarks are figures of their own (the -GOMAXPROCS suffix comes
+// after the sub-benchmark's name), and the ack → readable target needs
+// every event readable, not only a low p99 of those that were.
+func TestJudgeTrafficFigures(t *testing.T) {
+	const out = `BenchmarkIngestSmallRequests/per=100-2   	1	348 ns/op	 209.1 ack_readable_p50_ms	 213.9 ack_readable_p99_ms	 32205 acked_events/s	 8.285 ratio	 1736 raw_insert_rows/s	 54379 readable_events/s	 0 unreadable_events
+BenchmarkIngestSmallRequests/per=2-2     	1	519 ns/op	 221.4 ack_readable_p50_ms	 1874.4 ack_readable_p99_ms	 6477 acked_events/s	 49.88 ratio	 77.19 raw_insert_rows/s	 23850 readable_events/s	 12 unreadable_events
+BenchmarkReadsBesideIngest-2             	1	9 ns/op	 0.93 ingest_kept	 9310 ingest_with_reads_events/s	 10010 ingest_alone_events/s	 140 reads/s	 620 read_p99_ms	 30 raw_read_p99_ms	 0.048 read_ratio
+`
+	got, err := Parse(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"ingest 100 events/request, 50 clients: readable":              "pass",
+		"ingest 2 events/request, 50 clients: readable":                "pass",
+		"ingest 2 events/request: ack → readable p99":                  "FAIL", // 12 events never readable
+		"ingest 1 event/request, 50 clients: readable":                 "missing",
+		"ingest 10 events/request: acknowledged":                       "missing",
+		"GraphQL subject reads beside ingest, 20 readers":              "pass",
+		"GraphQL subject read beside ingest, p99":                      "FAIL",
+		"ingest readable with reads vs alone (baseline: ingest alone)": "pass",
+	}
+	seen := 0
+	for _, r := range Judge(Figures(), got) {
+		if w, ok := want[r.Figure]; ok {
+			seen++
+			if r.Result != w {
+				t.Errorf("%s: %s, want %s", r.Figure, r.Result, w)
+			}
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("found %d of the %d figures", seen, len(want))
+	}
+}

@@ -106,7 +106,7 @@ func receive(t *testing.T, ch <-chan *message.Message, within time.Duration) *me
 func waitAcked(t *testing.T, url string) {
 	t.Helper()
 	js := jsContext(t, url)
-	c, err := js.PushConsumer(context.Background(), DefaultStream, DefaultDurable)
+	c, err := js.Consumer(context.Background(), DefaultStream, DefaultDurable)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,13 +148,13 @@ func TestEmbedded_StartsOnTempDirAndEnsureStreamIsIdempotent(t *testing.T) {
 	if strings.Join(sc.Subjects, ",") != "custody.events,custody.events.poison" {
 		t.Fatalf("subjects %v", sc.Subjects)
 	}
-	c, err := s.PushConsumer(ctx, DefaultDurable)
+	c, err := s.Consumer(ctx, DefaultDurable)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cc := c.CachedInfo().Config
 	if cc.AckPolicy != jetstream.AckExplicitPolicy || cc.AckWait != 5*time.Second || cc.MaxDeliver != -1 ||
-		cc.DeliverGroup != DefaultQueueGroup || cc.FilterSubject != DefaultSubject || cc.MaxAckPending != DefaultMaxAckPending {
+		cc.DeliverSubject != "" || cc.FilterSubject != DefaultSubject || cc.MaxAckPending != DefaultMaxAckPending {
 		t.Fatalf("consumer config: %+v", cc)
 	}
 	names := s.ConsumerNames(ctx)
@@ -237,7 +237,7 @@ func TestSubscriber_AcksOnlyWhatTheHandlerAcked(t *testing.T) {
 	again.Ack()
 
 	js := jsContext(t, e.ClientURL())
-	c, err := js.PushConsumer(context.Background(), DefaultStream, DefaultDurable)
+	c, err := js.Consumer(context.Background(), DefaultStream, DefaultDurable)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestSubscriber_AcksOnlyWhatTheHandlerAcked(t *testing.T) {
 	if err := sub.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := js.PushConsumer(context.Background(), DefaultStream, DefaultDurable); err != nil {
+	if _, err := js.Consumer(context.Background(), DefaultStream, DefaultDurable); err != nil {
 		t.Fatalf("consumer gone after the subscriber closed: %v", err)
 	}
 }
@@ -347,7 +347,7 @@ func TestConfig_Validate(t *testing.T) {
 		{"cert without key", "broker.cert_file", func(c *Config) { c.TLS.CertFile = "c.pem" }},
 		{"stream with dot", "broker.stream", func(c *Config) { c.Stream = "a.b" }},
 		{"durable with space", "broker.durable", func(c *Config) { c.Durable = "a b" }},
-		{"queue group wildcard", "broker.queue_group", func(c *Config) { c.QueueGroup = "q*" }},
+		{"durable wildcard", "broker.durable", func(c *Config) { c.Durable = "d*" }},
 		{"wildcard subject", "broker.subject", func(c *Config) { c.Subject = "custody.>" }},
 		{"empty token", "broker.subject", func(c *Config) { c.Subject = "custody..events" }},
 		{"poison equals subject", "broker.poison_subject", func(c *Config) { c.PoisonSubject = DefaultSubject }},
@@ -357,7 +357,7 @@ func TestConfig_Validate(t *testing.T) {
 		{"ack wait", "broker.ack_wait", func(c *Config) { c.AckWait = 10 * time.Millisecond }},
 		{"max deliver", "broker.max_deliver", func(c *Config) { c.MaxDeliver = -5 }},
 		{"max ack pending", "broker.max_ack_pending", func(c *Config) { c.MaxAckPending = -1 }},
-		{"subscribers over max ack pending", "broker.subscribers", func(c *Config) { c.MaxAckPending, c.Subscribers = 2, 3 }},
+		{"in-flight bytes below the largest message", "broker.max_in_flight_bytes", func(c *Config) { c.MaxInFlightBytes = 1 << 20 }},
 		{"nak delay", "broker.nak_delay", func(c *Config) { c.NakDelay = -time.Second }},
 		{"publish timeout", "broker.publish_timeout", func(c *Config) { c.PublishTimeout = time.Millisecond }},
 	}
@@ -447,4 +447,144 @@ func TestSubscriber_FailsClearlyWithoutConsumerAndClosesAtOnce(t *testing.T) {
 	if _, err := sub2.Subscribe(context.Background(), "other.subject"); err == nil {
 		t.Fatal("subscribed to a subject the consumer does not read")
 	}
+}
+
+// An older version made the pipeline's consumer a push consumer, which
+// JetStream cannot turn into a pull one. EnsureStream replaces it by a pull
+// consumer that starts after the old one's acknowledgement floor: what it
+// had acknowledged is not delivered again, what it had not is.
+func TestEnsureStream_ReplacesAnOlderPushConsumerWithoutSkippingUnacked(t *testing.T) {
+	e := startEmbedded(t, t.TempDir())
+	cfg := testConfig(e).WithDefaults()
+	ctx := context.Background()
+	js := jsContext(t, e.ClientURL())
+	if _, err := js.CreateOrUpdateStream(ctx, streamConfig(cfg)); err != nil {
+		t.Fatal(err)
+	}
+	old := consumerConfig(cfg)
+	old.DeliverSubject, old.DeliverGroup = "_CUSTODY.deliver.old", "custody-ingest"
+	if _, err := js.CreateOrUpdatePushConsumer(ctx, cfg.Stream, old); err != nil {
+		t.Fatal(err)
+	}
+	pub := newPublisher(t, cfg)
+	ids := []string{
+		"11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222",
+		"33333333-3333-4333-8333-333333333333", "44444444-4444-4444-8444-444444444444",
+	}
+	for _, id := range ids {
+		if err := pub.Publish(cfg.Subject, message.NewMessage(id, []byte(id))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The old version acknowledged the first two.
+	nc, err := nats.Connect(e.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	sub, err := nc.QueueSubscribeSync(old.DeliverSubject, old.DeliverGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		m, err := sub.NextMsg(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.AckSync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = sub.Unsubscribe()
+
+	ensure(t, cfg)
+	ensure(t, cfg) // and again: the start position is kept, nothing fails
+	c, err := js.Consumer(ctx, cfg.Stream, cfg.Durable)
+	if err != nil {
+		t.Fatalf("no pull consumer after EnsureStream: %v", err)
+	}
+	if cc := c.CachedInfo().Config; cc.DeliverSubject != "" || cc.OptStartSeq != 3 {
+		t.Fatalf("consumer config after the replacement: %+v", cc)
+	}
+	ch, _ := subscribe(t, cfg)
+	for _, want := range ids[2:] {
+		m := receive(t, ch, 5*time.Second)
+		if m.UUID != want {
+			t.Fatalf("delivered %s, want %s", m.UUID, want)
+		}
+		m.Ack()
+	}
+	select {
+	case m := <-ch:
+		t.Fatalf("delivered %s, which the old consumer had acknowledged or was already delivered", m.UUID)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+// The subscriber hands on messages without waiting for earlier ones to be
+// acknowledged: with many small messages in the stream, all of them are in
+// the pipeline's hands at once, up to MaxAckPending.
+func TestSubscriber_HandsOnManyMessagesBeforeAnyIsAcked(t *testing.T) {
+	e := startEmbedded(t, t.TempDir())
+	cfg := testConfig(e)
+	cfg.MaxAckPending = 300
+	ensure(t, cfg)
+	pub := newPublisher(t, cfg)
+	for i := range 500 {
+		if err := pub.Publish(cfg.WithDefaults().Subject, message.NewMessage(strconv.Itoa(i), []byte("x"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ch, _ := subscribe(t, cfg)
+	var held []*message.Message
+	for range 300 {
+		held = append(held, receive(t, ch, 5*time.Second))
+	}
+	select {
+	case m := <-ch:
+		t.Fatalf("message %s delivered past max_ack_pending", m.UUID)
+	case <-time.After(300 * time.Millisecond):
+	}
+	for _, m := range held {
+		m.Ack()
+	}
+	for range 200 {
+		receive(t, ch, 5*time.Second).Ack()
+	}
+	waitAcked(t, e.ClientURL())
+}
+
+// Large messages are bounded by bytes, not only by count: a backlog of
+// them is not pulled into the pipeline's memory at once.
+func TestSubscriber_HoldsNoMoreThanMaxInFlightBytes(t *testing.T) {
+	e := startEmbedded(t, t.TempDir())
+	cfg := testConfig(e)
+	cfg.MaxInFlightBytes = 8 << 20
+	ensure(t, cfg)
+	pub := newPublisher(t, cfg)
+	payload := make([]byte, 1<<20)
+	for i := range 20 {
+		if err := pub.Publish(cfg.WithDefaults().Subject, message.NewMessage(strconv.Itoa(i), payload)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ch, _ := subscribe(t, cfg)
+	var held []*message.Message
+	for range 8 {
+		held = append(held, receive(t, ch, 5*time.Second))
+	}
+	select {
+	case m := <-ch:
+		t.Fatalf("message %s handed on with 8 MiB already held", m.UUID)
+	case <-time.After(300 * time.Millisecond):
+	}
+	held[0].Ack()
+	held = append(held[1:], receive(t, ch, 5*time.Second)) // room for one more
+	for _, m := range held {
+		m.Ack()
+	}
+	for range 11 {
+		receive(t, ch, 5*time.Second).Ack()
+	}
+	waitAcked(t, e.ClientURL())
 }

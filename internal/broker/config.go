@@ -16,14 +16,16 @@ const (
 	DefaultStream          = "CUSTODY_EVENTS"
 	DefaultSubject         = "custody.events"
 	DefaultDurable         = "custody-ingest"
-	DefaultQueueGroup      = "custody-ingest"
 	DefaultMaxAge          = 7 * 24 * time.Hour
 	DefaultDuplicateWindow = 2 * time.Minute
 	DefaultAckWait         = 60 * time.Second
-	DefaultMaxAckPending   = 16
-	DefaultSubscribers     = 8
-	DefaultNakDelay        = 5 * time.Second
-	DefaultPublishTimeout  = 10 * time.Second
+	DefaultMaxAckPending   = 4096
+	DefaultMaxInFlight     = 64 << 20
+	// minInFlight keeps room for the largest message a server takes (the
+	// embedded one's EmbeddedMaxMessageBytes, with headers).
+	minInFlight           = 8 << 20
+	DefaultNakDelay       = 5 * time.Second
+	DefaultPublishTimeout = 10 * time.Second
 	// PoisonSuffix is appended to Subject to name the poison subject.
 	PoisonSuffix = ".poison"
 )
@@ -46,12 +48,10 @@ type Config struct {
 	Stream        string
 	Subject       string
 	PoisonSubject string
-	// Durable is the consumer the pipeline reads through (default
-	// custody-ingest) and QueueGroup the group its subscriptions join
-	// (default custody-ingest): every replica of the pipeline binds to the
-	// same durable consumer and the server hands each message to one of them.
-	Durable    string
-	QueueGroup string
+	// Durable is the pull consumer the pipeline reads through (default
+	// custody-ingest): every replica of the pipeline pulls from the same
+	// durable consumer and the server hands each message to one of them.
+	Durable string
 	// Replicas of the stream (default 1; 3 on a production cluster).
 	Replicas int
 	// MaxAge is how long the stream keeps messages, acknowledged or not
@@ -72,17 +72,16 @@ type Config struct {
 	// message whose acks keep getting lost is eventually dropped.
 	MaxDeliver int
 	// MaxAckPending caps messages delivered and not yet acknowledged across
-	// all subscribers of the consumer (default 16). Delivered messages wait
-	// in the client while earlier ones are appended, and their AckWait runs
-	// meanwhile: keep MaxAckPending × a batch's append time well under
-	// AckWait. It must cover Subscribers × replicas to keep them all busy.
+	// all replicas (default 4,096). The pipeline appends the messages it
+	// holds together (pipeline.Coalesce), so this bounds how many small
+	// messages one append can take. Delivered messages wait in the client
+	// while earlier ones are appended, and their AckWait runs meanwhile.
 	MaxAckPending int
-	// Subscribers is how many subscriptions one subscriber opens, i.e. how
-	// many batches one process holds at once (default 8). The pipeline
-	// appends the batches it holds together (pipeline.Coalesce), one append
-	// at a time: more in flight means fewer, larger inserts (measured, 8
-	// against 1: 36 against 43 µs of CPU per event ingested end to end).
-	Subscribers int
+	// MaxInFlightBytes caps the payload one subscriber holds: handed to
+	// the pipeline and not yet acknowledged, and buffered in the client
+	// (a quarter of it) ahead of the pipeline (default 64 MiB, at least 8
+	// MiB). Large messages are bounded by it, small ones by MaxAckPending.
+	MaxInFlightBytes int
 	// NakDelay is how long a message the pipeline gave back (nack) waits
 	// before it is delivered again (default 5 s).
 	NakDelay time.Duration
@@ -118,7 +117,6 @@ func (c *Config) setDefaults() {
 	def(&c.Subject, DefaultSubject)
 	def(&c.PoisonSubject, c.Subject+PoisonSuffix)
 	def(&c.Durable, DefaultDurable)
-	def(&c.QueueGroup, DefaultQueueGroup)
 	def(&c.Name, "custody")
 	if c.Replicas == 0 {
 		c.Replicas = 1
@@ -138,8 +136,8 @@ func (c *Config) setDefaults() {
 	if c.MaxAckPending == 0 {
 		c.MaxAckPending = DefaultMaxAckPending
 	}
-	if c.Subscribers == 0 {
-		c.Subscribers = DefaultSubscribers
+	if c.MaxInFlightBytes == 0 {
+		c.MaxInFlightBytes = DefaultMaxInFlight
 	}
 	if c.NakDelay == 0 {
 		c.NakDelay = DefaultNakDelay
@@ -171,7 +169,7 @@ func (c Config) Validate() error {
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		bad("cert_file", "cert_file and key_file go together")
 	}
-	for _, n := range []struct{ field, v string }{{"stream", c.Stream}, {"durable", c.Durable}, {"queue_group", c.QueueGroup}} {
+	for _, n := range []struct{ field, v string }{{"stream", c.Stream}, {"durable", c.Durable}} {
 		if !plainName(n.v) {
 			bad(n.field, "must be a name without spaces, dots or wildcards (. * >), got %q", n.v)
 		}
@@ -202,8 +200,8 @@ func (c Config) Validate() error {
 	if c.MaxAckPending < 1 {
 		bad("max_ack_pending", "must be positive, got %d", c.MaxAckPending)
 	}
-	if c.Subscribers < 1 || c.Subscribers > c.MaxAckPending {
-		bad("subscribers", "must be 1..max_ack_pending (%d), got %d", c.MaxAckPending, c.Subscribers)
+	if c.MaxInFlightBytes < minInFlight {
+		bad("max_in_flight_bytes", "must be at least %d (the largest message with headers), got %d", minInFlight, c.MaxInFlightBytes)
 	}
 	if c.NakDelay < 0 {
 		bad("nak_delay", "must not be negative, got %s", c.NakDelay)

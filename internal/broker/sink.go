@@ -3,7 +3,6 @@ package broker
 import (
 	"context"
 	"fmt"
-	"log/slog"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -14,12 +13,6 @@ import (
 	"github.com/custodyhq/custody/internal/event"
 	"github.com/custodyhq/custody/internal/ingest"
 )
-
-// Known answers which event ids are already in the event log
-// (eventlog.Log satisfies it).
-type Known interface {
-	Known(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]bool, error)
-}
 
 // Sink limits.
 const (
@@ -35,10 +28,16 @@ const (
 
 // Sink is the HTTP ingest's Sink in front of the broker: accepted events are
 // published, and the pipeline appends them to the log.
+//
+// It does not look events up in the log: the pipeline's append is the one
+// place an event id is checked against the log (once per append, exactly),
+// so an event sent again after it was stored is answered Accepted again
+// and stored once. Asking the log from the sink as well cost a query per
+// request, and capped 50 clients' one-event requests at 492 events/s
+// (measured).
 type Sink struct {
 	pub   message.Publisher
 	topic string
-	known Known
 
 	// Source goes into each message's custody-source metadata (default
 	// "http").
@@ -49,8 +48,6 @@ type Sink struct {
 	// MaxMessageEvents caps one message's events (default
 	// DefaultMaxMessageEvents).
 	MaxMessageEvents int
-	// Logger receives warnings (default slog.Default()).
-	Logger *slog.Logger
 	// PartitionKey, when set, names the ordered lane each event must
 	// travel in (for Kafka, kafka.SubjectKeys: the partition of its
 	// subject). Events of different keys then go in different messages,
@@ -64,58 +61,31 @@ type Sink struct {
 var _ ingest.Sink = (*Sink)(nil)
 
 // NewSink returns a Sink publishing to topic through pub, a publisher that
-// returns only once the broker has stored the message (NewPublisher), and
-// asking log which events it already holds.
-func NewSink(pub message.Publisher, topic string, log Known) *Sink {
-	return &Sink{pub: pub, topic: topic, known: log, Source: "http", MaxMessageBytes: DefaultMaxMessageBytes, MaxMessageEvents: DefaultMaxMessageEvents}
+// returns only once the broker has stored the message (NewPublisher).
+func NewSink(pub message.Publisher, topic string) *Sink {
+	return &Sink{pub: pub, topic: topic, Source: "http", MaxMessageBytes: DefaultMaxMessageBytes, MaxMessageEvents: DefaultMaxMessageEvents}
 }
 
-// Accept implements ingest.Sink. An event whose id the log already holds,
-// or that appears earlier in the same call, is Duplicate and not published.
-// The others are encoded (batchmsg, at most MaxMessageEvents events and
+// Accept implements ingest.Sink. An event whose id appears earlier in the
+// same call is Duplicate and not published; every other is Accepted. They
+// are encoded (batchmsg, at most MaxMessageEvents events and
 // MaxMessageBytes per message, one PartitionKey per message when set, all
 // sharing one correlation id) and published in one call; Accept returns
 // their verdicts only when every message is stored in the broker. On any
 // error nothing may be assumed accepted: the client retries the whole
-// request, which is safe because the log keeps one event per id (messages
-// published before the failure come back Duplicate in the log).
-//
-// When the log cannot answer (ClickHouse down), Accept still publishes
-// everything, calling the events Accepted: ingest stays available while
-// storage is not, and the pipeline drops the duplicates when it appends.
+// request, which is safe because the log keeps one event per id.
 func (s *Sink) Accept(ctx context.Context, events []*event.Event) ([]ingest.Verdict, error) {
 	verdicts := make([]ingest.Verdict, len(events))
 	seen := make(map[uuid.UUID]bool, len(events))
-	ids := make([]uuid.UUID, 0, len(events))
+	fresh := make([]*event.Event, 0, len(events))
 	for i, e := range events {
 		if seen[e.ID] {
 			verdicts[i] = ingest.Duplicate
 			continue
 		}
 		seen[e.ID] = true
-		ids = append(ids, e.ID)
-	}
-	known, err := s.known.Known(ctx, ids)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		s.logger().Warn("event log unavailable for the duplicate check; publishing every event", "events", len(ids), "err", err)
-		known = nil
-	}
-	fresh := make([]*event.Event, 0, len(ids))
-	for i, e := range events {
-		switch {
-		case verdicts[i] != "":
-		case known[e.ID]:
-			verdicts[i] = ingest.Duplicate
-		default:
-			verdicts[i] = ingest.Accepted
-			fresh = append(fresh, e)
-		}
-	}
-	if len(fresh) == 0 {
-		return verdicts, nil
+		verdicts[i] = ingest.Accepted
+		fresh = append(fresh, e)
 	}
 	msgs, err := s.encodeByKey(fresh)
 	if err != nil {
@@ -173,11 +143,4 @@ func (s *Sink) encode(events []*event.Event) ([]*message.Message, error) {
 		out = append(out, batchmsg.EncodeEntries(entries[first:], s.Source))
 	}
 	return out, nil
-}
-
-func (s *Sink) logger() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.Default()
 }

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -11,8 +12,8 @@ import (
 // EnsureStream creates or updates, idempotently, what the pipeline needs on
 // the server: the stream (file storage, subjects Subject and PoisonSubject,
 // Replicas, MaxAge, DuplicateWindow) and the pipeline's durable consumer
-// (explicit acks, AckWait, MaxDeliver, MaxAckPending, delivering Subject to
-// QueueGroup). Run it before NewSubscriber subscribes: the subscriber binds
+// (a pull consumer of Subject: explicit acks, AckWait, MaxDeliver,
+// MaxAckPending). Run it before NewSubscriber subscribes: the subscriber binds
 // to the consumer and never creates or deletes it, so a replica shutting
 // down cannot take the consumer (and its position) away from the others.
 func EnsureStream(ctx context.Context, cfg Config) error {
@@ -32,10 +33,48 @@ func EnsureStream(ctx context.Context, cfg Config) error {
 	if _, err := js.CreateOrUpdateStream(ctx, streamConfig(cfg)); err != nil {
 		return fmt.Errorf("broker: ensure stream %s: %w", cfg.Stream, err)
 	}
-	if _, err := js.CreateOrUpdatePushConsumer(ctx, cfg.Stream, consumerConfig(cfg)); err != nil {
+	if err := ensureConsumer(ctx, js, cfg); err != nil {
 		return fmt.Errorf("broker: ensure consumer %s on stream %s: %w", cfg.Durable, cfg.Stream, err)
 	}
 	return nil
+}
+
+// ensureConsumer creates or updates the pipeline's pull consumer. Earlier
+// versions of Custody made it a push consumer, which JetStream cannot turn into a
+// pull one: that consumer is replaced by a pull consumer starting after
+// its acknowledgement floor, so nothing it had not settled is skipped
+// (messages it acknowledged out of order above the floor are delivered
+// again, which the log's idempotence absorbs). Stop every replica of the
+// older version first: their subscriptions end with the push consumer.
+// A consumer made that way keeps its start position on later updates.
+func ensureConsumer(ctx context.Context, js jetstream.JetStream, cfg Config) error {
+	want := consumerConfig(cfg)
+	info, err := js.Stream(ctx, cfg.Stream)
+	if err != nil {
+		return err
+	}
+	existing, err := info.Consumer(ctx, cfg.Durable)
+	switch {
+	case errors.Is(err, jetstream.ErrNotPullConsumer):
+		old, err := js.PushConsumer(ctx, cfg.Stream, cfg.Durable)
+		if err != nil {
+			return err
+		}
+		floor := old.CachedInfo().AckFloor.Stream
+		if err := js.DeleteConsumer(ctx, cfg.Stream, cfg.Durable); err != nil {
+			return fmt.Errorf("replace the push consumer of an older version: %w", err)
+		}
+		if floor > 0 {
+			want.DeliverPolicy, want.OptStartSeq = jetstream.DeliverByStartSequencePolicy, floor+1
+		}
+	case err == nil:
+		had := existing.CachedInfo().Config
+		want.DeliverPolicy, want.OptStartSeq = had.DeliverPolicy, had.OptStartSeq
+	case !errors.Is(err, jetstream.ErrConsumerNotFound):
+		return err
+	}
+	_, err = js.CreateOrUpdateConsumer(ctx, cfg.Stream, want)
+	return err
 }
 
 func streamConfig(cfg Config) jetstream.StreamConfig {
@@ -65,15 +104,5 @@ func consumerConfig(cfg Config) jetstream.ConsumerConfig {
 		MaxAckPending: cfg.MaxAckPending,
 		FilterSubject: cfg.Subject,
 		ReplayPolicy:  jetstream.ReplayInstantPolicy,
-		// Push delivery to a queue group: watermill-nats subscribes with
-		// js.QueueSubscribe, bound to this consumer.
-		DeliverSubject: deliverSubject(cfg),
-		DeliverGroup:   cfg.QueueGroup,
 	}
-}
-
-// deliverSubject is where the server pushes the consumer's messages; it is
-// outside the stream's subjects.
-func deliverSubject(cfg Config) string {
-	return "_CUSTODY.deliver." + cfg.Stream + "." + cfg.Durable
 }

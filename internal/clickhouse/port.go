@@ -39,6 +39,10 @@ var (
 //     (deduplication token, synchronous Distributed insert) reach the
 //     server with that INSERT and no other statement; invalid settings fail
 //     the Insert before anything is sent.
+//   - Settings put in ctx with WithSelectSettings reach the server with
+//     every SELECT that Select runs with ctx, and with no Exec or Insert; a
+//     setting the query's own SETTINGS clause names keeps the query's
+//     value. Invalid settings fail the Select before anything is sent.
 //   - Close waits for running calls, then releases the engine. It is
 //     idempotent.
 type Conn interface {

@@ -8,8 +8,9 @@ import (
 	"strconv"
 )
 
-// Settings are ClickHouse settings for one INSERT, e.g.
-// {"insert_deduplication_token": "…", "distributed_foreground_insert": 1}.
+// Settings are ClickHouse settings for one statement, e.g.
+// {"insert_deduplication_token": "…", "distributed_foreground_insert": 1}
+// for an INSERT or {"max_threads": 1, "priority": 10} for a SELECT.
 // They are chosen by Custody's code, never taken from users: names are
 // plain identifiers, values are integers, booleans or strings of letters,
 // digits and "_.:-" (Validate), so that a transport which can pass settings
@@ -102,5 +103,25 @@ func WithInsertSettings(ctx context.Context, s Settings) context.Context {
 // nil.
 func InsertSettingsFrom(ctx context.Context) Settings {
 	s, _ := ctx.Value(insertSettingsKey{}).(Settings)
+	return s
+}
+
+type selectSettingsKey struct{}
+
+// WithSelectSettings returns ctx carrying settings that Conn.Select applies
+// to every SELECT it runs with ctx (see Conn). They are for whoever runs a
+// whole read on behalf of someone else, such as the read side's admission
+// of person reads (max_threads, priority), and cannot write the SETTINGS
+// clause of each query the read makes; a query's own SETTINGS clause wins
+// over them. Exec and Insert ignore them. Settings of an outer
+// WithSelectSettings are replaced, not merged.
+func WithSelectSettings(ctx context.Context, s Settings) context.Context {
+	return context.WithValue(ctx, selectSettingsKey{}, s)
+}
+
+// SelectSettingsFrom returns the settings WithSelectSettings put in ctx, or
+// nil.
+func SelectSettingsFrom(ctx context.Context) Settings {
+	s, _ := ctx.Value(selectSettingsKey{}).(Settings)
 	return s
 }

@@ -50,3 +50,20 @@ func TestWithInsertSettings_TravelsInTheContext(t *testing.T) {
 		t.Fatalf("settings %v, want %v", got, s)
 	}
 }
+
+func TestWithSelectSettings_TravelsApartFromInsertSettings(t *testing.T) {
+	ctx := context.Background()
+	if SelectSettingsFrom(ctx) != nil {
+		t.Fatal("a bare context has select settings")
+	}
+	ctx = WithInsertSettings(WithSelectSettings(ctx, Settings{"max_threads": 1}), Settings{"a": 1})
+	if got := SelectSettingsFrom(ctx); len(got) != 1 || got["max_threads"] != 1 {
+		t.Fatalf("select settings %v, want max_threads 1", got)
+	}
+	if got := InsertSettingsFrom(ctx); len(got) != 1 || got["a"] != 1 {
+		t.Fatalf("insert settings %v, want a 1", got)
+	}
+	if got := SelectSettingsFrom(WithSelectSettings(ctx, Settings{"priority": 10})); len(got) != 1 || got["priority"] != 10 {
+		t.Fatalf("an inner WithSelectSettings gave %v; it replaces the outer one", got)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,11 @@ func TestLoad_NoFileGivesValidDefaults(t *testing.T) {
 		{"security.master_key_file", c.Security.MasterKeyFile, filepath.Join("data", "keys", "master.key")},
 		{"security.identifier_key_file", c.Security.IdentifierKeyFile, filepath.Join("data", "keys", "identifier.key")},
 		{"security.generate_keys", c.Security.GenerateKeys != nil && *c.Security.GenerateKeys, true},
+		{"graphql.reads.max_concurrent", c.GraphQL.Reads.MaxConcurrent, min(2*runtime.GOMAXPROCS(0), 4)},
+		{"graphql.reads.max_queued", c.GraphQL.Reads.MaxQueued != nil && *c.GraphQL.Reads.MaxQueued == 64, true},
+		{"graphql.reads.max_wait", c.GraphQL.Reads.MaxWait, 5 * time.Second},
+		{"graphql.reads.max_threads", c.GraphQL.Reads.MaxThreads, 1},
+		{"graphql.reads.priority", c.GraphQL.Reads.Priority, 10},
 	}
 	for _, ch := range checks {
 		if !reflect.DeepEqual(ch.got, ch.want) {
@@ -127,6 +133,8 @@ broker:
     tls: {enabled: true, ca_file: /etc/kafka/ca.pem, cert_file: /etc/kafka/tls.crt, key_file: /etc/kafka/tls.key}
     sasl: {mechanism: SCRAM-SHA-512, username: custody, password_file: /run/kafka/password}
 ingest: {max_body_bytes: 2048, max_events: 50}
+graphql:
+  reads: {max_concurrent: 3, max_queued: 0, max_wait: 2s, max_threads: 2, priority: 5}
 `
 
 func TestLoad_FileOverridesDefaults(t *testing.T) {
@@ -134,7 +142,7 @@ func TestLoad_FileOverridesDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
-	no := false
+	no, zero := false, 0
 	want := Config{
 		DataDir: "/srv/custody",
 		Dev:     true,
@@ -156,7 +164,8 @@ func TestLoad_FileOverridesDefaults(t *testing.T) {
 				Version: "3.6.0", MaxMessageBytes: 2_000_000,
 				TLS:  KafkaTLS{Enabled: true, CAFile: "/etc/kafka/ca.pem", CertFile: "/etc/kafka/tls.crt", KeyFile: "/etc/kafka/tls.key"},
 				SASL: KafkaSASL{Mechanism: "SCRAM-SHA-512", Username: "custody", PasswordFile: "/run/kafka/password"}}},
-		Ingest: IngestConfig{MaxBodyBytes: 2048, MaxEvents: 50},
+		Ingest:  IngestConfig{MaxBodyBytes: 2048, MaxEvents: 50},
+		GraphQL: GraphQLConfig{Reads: ReadsConfig{MaxConcurrent: 3, MaxQueued: &zero, MaxWait: 2 * time.Second, MaxThreads: 2, Priority: 5}},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("loaded\n%+v\nwant\n%+v", c, want)
@@ -213,6 +222,9 @@ func TestLoad_EnvOverridesFile(t *testing.T) {
 		"CUSTODY_BROKER_KAFKA_CONSUMER_GROUP=env-group",
 		"CUSTODY_BROKER_KAFKA_USERNAME=env-user",
 		"CUSTODY_BROKER_KAFKA_PASSWORD=s3cr=t",
+		"CUSTODY_GRAPHQL_READS_MAX_CONCURRENT=7",
+		"CUSTODY_GRAPHQL_READS_MAX_QUEUED=12",
+		"CUSTODY_GRAPHQL_READS_MAX_WAIT=750ms",
 		"CUSTODY_UNKNOWN=ignored",
 	}
 	c, err := Load(path, environ)
@@ -247,6 +259,9 @@ func TestLoad_EnvOverridesFile(t *testing.T) {
 		{"CUSTODY_BROKER_KAFKA_CONSUMER_GROUP", c.Broker.Kafka.ConsumerGroup, "env-group"},
 		{"CUSTODY_BROKER_KAFKA_USERNAME", c.Broker.Kafka.SASL.Username, "env-user"},
 		{"CUSTODY_BROKER_KAFKA_PASSWORD", c.Broker.Kafka.SASL.Password, "s3cr=t"},
+		{"CUSTODY_GRAPHQL_READS_MAX_CONCURRENT", c.GraphQL.Reads.MaxConcurrent, 7},
+		{"CUSTODY_GRAPHQL_READS_MAX_QUEUED", *c.GraphQL.Reads.MaxQueued, 12},
+		{"CUSTODY_GRAPHQL_READS_MAX_WAIT", c.GraphQL.Reads.MaxWait, 750 * time.Millisecond},
 	}
 	for _, ch := range checks {
 		if !reflect.DeepEqual(ch.got, ch.want) {
@@ -258,8 +273,57 @@ func TestLoad_EnvOverridesFile(t *testing.T) {
 		t.Errorf("checked %d overrides, Overrides() lists %d", len(checks), len(Overrides()))
 	}
 	// Settings without an env variable keep the file's value.
-	if c.HTTP.ReadTimeout != 5*time.Second || c.ClickHouse.Cluster.Name != "custody" {
+	if c.HTTP.ReadTimeout != 5*time.Second || c.ClickHouse.Cluster.Name != "custody" || c.GraphQL.Reads.MaxThreads != 2 {
 		t.Errorf("file values lost: %+v", c)
+	}
+}
+
+func TestLoad_BadNumberEnvNamesTheVariable(t *testing.T) {
+	for _, kv := range []string{"CUSTODY_GRAPHQL_READS_MAX_CONCURRENT=four", "CUSTODY_GRAPHQL_READS_MAX_QUEUED=1.5", "CUSTODY_GRAPHQL_READS_MAX_WAIT=5"} {
+		_, err := Load("", []string{kv})
+		name, value, _ := strings.Cut(kv, "=")
+		if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), value) {
+			t.Errorf("%s: error %v does not name the variable and value", kv, err)
+		}
+	}
+	// 0 from the environment means no queue, as in the file.
+	c, err := Load("", []string{"CUSTODY_GRAPHQL_READS_MAX_QUEUED=0"})
+	if err != nil || c.GraphQL.Reads.MaxQueued == nil || *c.GraphQL.Reads.MaxQueued != 0 {
+		t.Errorf("CUSTODY_GRAPHQL_READS_MAX_QUEUED=0: %v, %v", c.GraphQL.Reads.MaxQueued, err)
+	}
+}
+
+// The default of graphql.reads.max_concurrent follows the processors and
+// the transport: twice the processors, and with the embedded engine no
+// more than its connections.
+func TestReadsDefaults_FollowTheMachineAndTheTransport(t *testing.T) {
+	for _, tc := range []struct {
+		transport   string
+		connections int
+		procs       int
+		want        int
+	}{
+		{"embedded", 4, 2, 4},
+		{"embedded", 4, 16, 4},
+		{"embedded", 16, 4, 8},
+		{"embedded", 1, 8, 1},
+		{"embedded", 4, 1, 2},
+		{"native", 0, 1, 2},
+		{"native", 0, 8, 16},
+	} {
+		var r ReadsConfig
+		r.setDefaults(ClickHouseConfig{Transport: tc.transport, Embedded: EmbeddedConfig{Connections: tc.connections}}, tc.procs)
+		if r.MaxConcurrent != tc.want {
+			t.Errorf("%s, %d connections, %d processors: max_concurrent %d, want %d", tc.transport, tc.connections, tc.procs, r.MaxConcurrent, tc.want)
+		}
+	}
+	// Set values stay, 0 for max_queued included.
+	zero := 0
+	r := ReadsConfig{MaxConcurrent: 9, MaxQueued: &zero, MaxWait: time.Second, MaxThreads: 2, Priority: 3}
+	want := r
+	r.setDefaults(ClickHouseConfig{Transport: "embedded", Embedded: EmbeddedConfig{Connections: 4}}, 2)
+	if !reflect.DeepEqual(r, want) {
+		t.Errorf("set values changed: %+v, want %+v", r, want)
 	}
 }
 
@@ -378,6 +442,20 @@ func TestValidate_ReportsEveryBadFieldByItsYAMLPath(t *testing.T) {
 		{"no http addr", func(c *Config) { c.HTTP.Addr = "" }, []string{"http.addr"}},
 		{"no master key", func(c *Config) { c.Security.MasterKeyFile = "" }, []string{"security.master_key_file"}},
 		{"no identifier key", func(c *Config) { c.Security.IdentifierKeyFile = "" }, []string{"security.identifier_key_file"}},
+		{"negative read concurrency", func(c *Config) { c.GraphQL.Reads.MaxConcurrent = -1 }, []string{"graphql.reads.max_concurrent"}},
+		{"read concurrency not defaulted", func(c *Config) { c.GraphQL.Reads.MaxConcurrent = 0 }, []string{"graphql.reads.max_concurrent"}},
+		{"too many concurrent reads", func(c *Config) { c.GraphQL.Reads.MaxConcurrent = 1025 }, []string{"graphql.reads.max_concurrent"}},
+		{"negative read queue", func(c *Config) { n := -1; c.GraphQL.Reads.MaxQueued = &n }, []string{"graphql.reads.max_queued"}},
+		{"no read queue set", func(c *Config) { c.GraphQL.Reads.MaxQueued = nil }, []string{"graphql.reads.max_queued"}},
+		{"negative read wait", func(c *Config) { c.GraphQL.Reads.MaxWait = -time.Second }, []string{"graphql.reads.max_wait"}},
+		{"read wait under a millisecond", func(c *Config) { c.GraphQL.Reads.MaxWait = time.Microsecond }, []string{"graphql.reads.max_wait"}},
+		{"negative read threads", func(c *Config) { c.GraphQL.Reads.MaxThreads = -2 }, []string{"graphql.reads.max_threads"}},
+		{"too many read threads", func(c *Config) { c.GraphQL.Reads.MaxThreads = 257 }, []string{"graphql.reads.max_threads"}},
+		{"negative read priority", func(c *Config) { c.GraphQL.Reads.Priority = -1 }, []string{"graphql.reads.priority"}},
+		{"every read setting at once", func(c *Config) {
+			n := -3
+			c.GraphQL.Reads = ReadsConfig{MaxConcurrent: -1, MaxQueued: &n, MaxWait: -1, MaxThreads: -1, Priority: -1}
+		}, []string{"graphql.reads.max_concurrent", "graphql.reads.max_queued", "graphql.reads.max_wait", "graphql.reads.max_threads", "graphql.reads.priority"}},
 		{"everything at once", func(c *Config) {
 			c.Log.Level = "verbose"
 			c.Log.Format = "xml"
@@ -446,6 +524,15 @@ func TestValidate_AcceptsEveryGoodValue(t *testing.T) {
 		{"sharded replicated cluster on the native transport", func(c *Config) {
 			c.ClickHouse.Transport, c.ClickHouse.Native.Addrs = "native", []string{"ch:9000"}
 			c.ClickHouse.Cluster = ClusterConfig{Name: "custody", Replicated: true, Sharded: true}
+		}},
+		{"reads without a queue", func(c *Config) { n := 0; c.GraphQL.Reads.MaxQueued = &n }},
+		{"reads at the bounds", func(c *Config) {
+			n := 100_000
+			c.GraphQL.Reads = ReadsConfig{MaxConcurrent: 1024, MaxQueued: &n, MaxWait: 10 * time.Minute, MaxThreads: 256, Priority: 1}
+		}},
+		{"one read at a time", func(c *Config) {
+			n := 1
+			c.GraphQL.Reads = ReadsConfig{MaxConcurrent: 1, MaxQueued: &n, MaxWait: time.Millisecond, MaxThreads: 1, Priority: 1_000_000}
 		}},
 		{"keys from env only", func(c *Config) {
 			c.Security.MasterKeyFile, c.Security.MasterKey = "", "bWFzdGVy"
@@ -531,6 +618,8 @@ func TestValidate_BrokerAndIngestSettings(t *testing.T) {
 		{"replicas", "broker.replicas", func(c *Config) { c.Broker.Replicas = 7 }},
 		{"tiny body", "ingest.max_body_bytes", func(c *Config) { c.Ingest.MaxBodyBytes = 10 }},
 		{"too many events", "ingest.max_events", func(c *Config) { c.Ingest.MaxEvents = 1_000_000 }},
+		{"group commit too wide", "ingest.group_commit.concurrency", func(c *Config) { c.Ingest.GroupCommit.Concurrency = 65 }},
+		{"group commit negative", "ingest.group_commit.max_events", func(c *Config) { c.Ingest.GroupCommit.MaxEvents = -1 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Default()

@@ -17,6 +17,8 @@
 // complexity and depth limits, introspection and GraphiQL only in dev
 // mode, a per-request timeout, recovery from panics, an error presenter
 // that never shows internal errors (SQL, stack traces) and gives each error
-// a stable extensions.code, per-request loaders that batch and share reads,
-// and Prometheus metrics per operation.
+// a stable extensions.code (OVERLOADED, with a Retry-After header, for a
+// read of personal data the read side's admission refused), per-request
+// loaders that batch and share reads, and Prometheus metrics per
+// operation.
 package graphql

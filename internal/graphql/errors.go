@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/custodyhq/custody/internal/admission"
 	"github.com/custodyhq/custody/internal/audit"
 	"github.com/custodyhq/custody/internal/graphql/model"
 	"github.com/custodyhq/custody/internal/identity"
@@ -48,6 +49,10 @@ const (
 	CodeTooLarge Code = "TOO_LARGE"
 	// CodeConflict: the step is not allowed in the request's current state.
 	CodeConflict Code = "CONFLICT"
+	// CodeOverloaded: too many reads of personal data were running or
+	// waiting; this one was not run (nor recorded in the access log). The
+	// response carries a Retry-After header (seconds); retry then.
+	CodeOverloaded Code = "OVERLOADED"
 	// CodeInternal: anything else. The message is generic with a reference
 	// to the log line that has the details.
 	CodeInternal Code = "INTERNAL"
@@ -88,6 +93,7 @@ func classify(err error) (code Code, msg string, safe bool) {
 	var e *Error
 	var scalar *model.InputError
 	var idErr *identity.Error
+	var refused *admission.RefusedError
 	switch {
 	case errors.As(err, &e):
 		return e.Code, e.Message, true
@@ -101,6 +107,8 @@ func classify(err error) (code Code, msg string, safe bool) {
 		return CodeBadUserInput, err.Error(), true
 	case errors.Is(err, audit.ErrPurposeRequired):
 		return CodeBadUserInput, err.Error(), true
+	case errors.As(err, &refused):
+		return CodeOverloaded, refused.Error(), true
 	case errors.Is(err, inventory.ErrTooLarge):
 		return CodeTooLarge, err.Error(), true
 	case errors.Is(err, rights.ErrNotFound), errors.Is(err, rights.ErrNoReport):
@@ -136,6 +144,10 @@ func (p presenter) present(ctx context.Context, err error) *gqlerror.Error {
 	out.Extensions = map[string]any{"code": string(code)}
 	if st := stateFrom(ctx); st != nil {
 		st.noteCode(code)
+		var refused *admission.RefusedError
+		if errors.As(gerr.Err, &refused) {
+			st.retryAfter(refused.RetryAfter)
+		}
 		if msg == msgBodyUnreadable {
 			// gqlgen answers 200 for a body it could not read; the
 			// response is not written yet.
@@ -158,7 +170,7 @@ func (p presenter) codeOf(ctx context.Context, gerr *gqlerror.Error) (Code, stri
 	// Errors gqlgen made itself, about the request.
 	switch c, _ := gerr.Extensions["code"].(string); c {
 	case string(CodeUnauthenticated), string(CodeForbidden), string(CodeBadUserInput), string(CodeNotFound),
-		string(CodeTooLarge), string(CodeConflict), string(CodeInternal):
+		string(CodeTooLarge), string(CodeConflict), string(CodeOverloaded), string(CodeInternal):
 		return Code(c), gerr.Message
 	case errcode.ParseFailed, errcode.ValidationFailed:
 		return CodeBadUserInput, gerr.Message

@@ -18,6 +18,13 @@ import (
 
 // The resolvers' dependencies. Each is implemented by an application
 // package on real storage; the GraphQL layer only translates.
+//
+// A read of personal data may be refused before it runs because too many
+// are running or waiting (internal/node puts Subject, Lineage,
+// RightToKnow and Audit.For behind the read side's admission): its error
+// wraps admission.ErrOverloaded (a *admission.RefusedError) and is
+// answered as OVERLOADED, and no access-log entry is recorded, since
+// nothing was read.
 
 // Inventory answers questions about stored data (inventory.Service).
 // Errors wrap inventory.ErrNotFound and inventory.ErrTooLarge.

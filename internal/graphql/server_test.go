@@ -43,6 +43,13 @@ type testNode struct {
 // token; in dev mode anonymous requests are an admin.
 func startNode(t *testing.T, dev bool) *testNode {
 	t.Helper()
+	return startNodeWith(t, dev, nil)
+}
+
+// startNodeWith is startNode with the loaded configuration changed by
+// mutate (when not nil) before the node starts.
+func startNodeWith(t *testing.T, dev bool, mutate func(*config.Config)) *testNode {
+	t.Helper()
 	chtest.RequireLibrary(t)
 	dir := t.TempDir()
 	addr := freeAddr(t)
@@ -64,6 +71,9 @@ func startNode(t *testing.T, dev bool) *testNode {
 			n.tokens[role] = secret
 			cfg.Auth.Tokens = append(cfg.Auth.Tokens, auth.Token{Name: "test-" + string(role), Role: role, SHA256: auth.Hash(secret)})
 		}
+	}
+	if mutate != nil {
+		mutate(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -1006,6 +1016,110 @@ func TestGraphQL_SingleNode(t *testing.T) {
 			}
 		}
 	})
+}
+
+// With one read of personal data at a time and no queue, reads running at
+// once beyond the first are refused: OVERLOADED with a Retry-After header,
+// counted in /metrics, and not recorded in the access log (nothing was
+// read). Four aliased subject reads of one request are fetched in
+// parallel (the loader's batch), so all but the first to start find the
+// turn taken.
+func TestGraphQL_OverloadedReads(t *testing.T) {
+	none := 0
+	n := startNodeWith(t, false, func(c *config.Config) {
+		c.GraphQL.Reads.MaxConcurrent, c.GraphQL.Reads.MaxQueued = 1, &none
+	})
+	seed(t, n)
+
+	aliases := map[string]string{"a": "email:jane@example.com", "b": "customer_id:C-1009", "c": "device_id:D-1", "d": "email:bob@example.com"}
+	q := `query($t: String) {`
+	for _, alias := range []string{"a", "b", "c", "d"} {
+		q += fmt.Sprintf(" %s: subject(identifier: %q, tenant: $t, purpose: \"load test\") { personId }", alias, aliases[alias])
+	}
+	q += " }"
+	body, _ := json.Marshal(map[string]any{"query": q, "variables": map[string]any{"t": tenant}})
+	req, _ := http.NewRequest(http.MethodPost, n.url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+n.tokens[auth.Analyst])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var r struct {
+		Data   map[string]*struct{ PersonID string }
+		Errors []gqlError
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatalf("%d %s", resp.StatusCode, raw)
+	}
+	refused := map[string]bool{}
+	for _, e := range r.Errors {
+		if e.Extensions.Code != "OVERLOADED" || len(e.Path) != 1 || !strings.Contains(e.Message, "too many reads at once") {
+			t.Fatalf("unexpected error %+v in %s", e, raw)
+		}
+		refused[e.Path[0].(string)] = true
+	}
+	for alias := range aliases {
+		if !refused[alias] && (r.Data[alias] == nil || r.Data[alias].PersonID == "") {
+			t.Errorf("%s neither refused nor answered: %s", alias, raw)
+		}
+	}
+	if len(refused) == 0 || len(refused) == len(aliases) {
+		t.Fatalf("%d of %d concurrent reads refused with one turn and no queue, want all but one: %s", len(refused), len(aliases), raw)
+	}
+	// Partial data: 200, with when to retry.
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Retry-After") != "5" {
+		t.Errorf("status %d, Retry-After %q; want 200, 5", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+
+	mresp, err := http.Get(n.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	for _, want := range []string{
+		fmt.Sprintf("custody_reads_refused_total{reason=\"queue_full\"} %d\n", len(refused)),
+		fmt.Sprintf("custody_graphql_operations_total{operation=\"subject\",outcome=\"overloaded\"} %d\n", len(refused)),
+		"custody_reads_in_flight 0\n",
+		"custody_reads_waiting 0\n",
+		"custody_read_wait_seconds_count ",
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+
+	// Only the answered reads are in the access log (one request at a
+	// time now: each gets the turn).
+	count := func(identifier string) int {
+		var d struct {
+			AccessLog []struct{ Operation string }
+		}
+		n.query(t, auth.Analyst, `query($id: String!, $t: String) { accessLog(identifier: $id, tenant: $t) { operation } }`,
+			map[string]any{"id": identifier, "t": tenant}, &d)
+		c := 0
+		for _, e := range d.AccessLog {
+			if e.Operation == "graphql.subject" {
+				c++
+			}
+		}
+		return c
+	}
+	janeAnswered := 0
+	for _, alias := range []string{"a", "b", "c"} {
+		if !refused[alias] {
+			janeAnswered++
+		}
+	}
+	if got := count("email:jane@example.com"); got != janeAnswered {
+		t.Errorf("Jane's access log has %d subject reads, %d were answered", got, janeAnswered)
+	}
+	if got, want := count("email:bob@example.com"), map[bool]int{true: 0, false: 1}[refused["d"]]; got != want {
+		t.Errorf("Bob's access log has %d subject reads, want %d", got, want)
+	}
 }
 
 func TestGraphQL_DevMode(t *testing.T) {

@@ -2,19 +2,24 @@ package graphql
 
 import (
 	"context"
+	"math"
 	"net/http"
+	"strconv"
 	"sync"
+	"time"
 )
 
 // requestState is what one HTTP request's handling shares between the
 // HTTP layer and gqlgen's extensions, which see only the context: the
 // status to answer with when an extension refuses the operation, whether
-// the operation ran, and the code of its first error (for metrics).
+// the operation ran, the code of its first error (for metrics), and when
+// to retry reads that were refused as overloaded.
 type requestState struct {
 	mu        sync.Mutex
 	status    int // 0: leave it to the transport
 	executed  bool
 	firstCode Code
+	retryIn   time.Duration // 0: no Retry-After
 	loaders   *loaders
 }
 
@@ -50,6 +55,21 @@ func (s *requestState) noteCode(c Code) {
 	}
 }
 
+// retryAfter asks the client to retry after d (the longest asked, when
+// several reads of the operation were refused).
+func (s *requestState) retryAfter(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.retryIn = max(s.retryIn, d)
+}
+
+// retryDelay is what retryAfter asked for; 0: no read was refused.
+func (s *requestState) retryDelay() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.retryIn
+}
+
 func (s *requestState) snapshot() (status int, executed bool, code Code) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -58,7 +78,9 @@ func (s *requestState) snapshot() (status int, executed bool, code Code) {
 
 // statusWriter answers with the status an extension chose when it refused
 // the operation (403 for a mutation without admin): gqlgen's transports
-// would answer 200 or 422 for any refusal.
+// would answer 200 or 422 for any refusal. A response with reads refused
+// as overloaded keeps its status (200: the other fields may have data) and
+// gets a Retry-After header.
 type statusWriter struct {
 	http.ResponseWriter
 	st          *requestState
@@ -72,6 +94,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.wroteHeader = true
 	if status, _, _ := w.st.snapshot(); status != 0 {
 		code = status
+	}
+	if d := w.st.retryDelay(); d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
 	}
 	w.ResponseWriter.WriteHeader(code)
 }

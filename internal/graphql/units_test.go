@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,12 +17,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"github.com/custodyhq/custody/internal/admission"
 	"github.com/custodyhq/custody/internal/graphql/generated"
 	"github.com/custodyhq/custody/internal/graphql/model"
 	"github.com/custodyhq/custody/internal/identity"
@@ -84,6 +88,25 @@ func TestIntrospects(t *testing.T) {
 	}
 }
 
+// overloaded is the error of a read the read side's admission refused.
+func overloaded(t *testing.T, maxWait time.Duration) error {
+	t.Helper()
+	l, err := admission.New(admission.Config{MaxConcurrent: 1, MaxQueued: 0, MaxWait: maxWait}, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	release, err := l.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	_, err = l.Acquire(context.Background())
+	if !errors.Is(err, admission.ErrOverloaded) {
+		t.Fatalf("second read: %v", err)
+	}
+	return err
+}
+
 func TestClassify(t *testing.T) {
 	sql := errors.New("clickhouse: Code: 60. DB::Exception: Unknown table identity_edges_v1 in SELECT …")
 	for _, tc := range []struct {
@@ -102,6 +125,7 @@ func TestClassify(t *testing.T) {
 		{"no node", fmt.Errorf("lineage from x: %w", lineage.ErrNotFound), CodeNotFound, true},
 		{"no rejection", rejected.ErrNotFound, CodeNotFound, true},
 		{"too large", fmt.Errorf("%w: more than 10 identifiers", inventory.ErrTooLarge), CodeTooLarge, true},
+		{"overloaded", fmt.Errorf("read person: %w", overloaded(t, time.Second)), CodeOverloaded, true},
 		{"timeout", fmt.Errorf("read: %w", context.DeadlineExceeded), CodeInternal, true},
 		{"storage", fmt.Errorf("resolve person: %w", sql), CodeInternal, false},
 	} {
@@ -160,6 +184,31 @@ func TestPresenter(t *testing.T) {
 				t.Fatalf("the log line does not carry the reference %q: %s", got.Message, logs.String())
 			}
 		})
+	}
+}
+
+// A read refused as overloaded is OVERLOADED, with its own message, and
+// the response asks to retry after the longest wait of its refusals.
+func TestPresenter_OverloadedAsksToRetry(t *testing.T) {
+	p := presenter{log: slog.New(slog.DiscardHandler)}
+	st := &requestState{}
+	ctx := withState(context.Background(), st)
+	for _, wait := range []time.Duration{2 * time.Second, 4500 * time.Millisecond, time.Second} {
+		got := p.present(ctx, &gqlerror.Error{Message: "x", Err: overloaded(t, wait)})
+		if got.Extensions["code"] != string(CodeOverloaded) || !strings.HasPrefix(got.Message, "too many reads at once: ") {
+			t.Fatalf("presented %q %v", got.Message, got.Extensions)
+		}
+	}
+	rec := httptest.NewRecorder()
+	w := &statusWriter{ResponseWriter: rec, st: st}
+	_, _ = w.Write([]byte("{}"))
+	if rec.Code != http.StatusOK || rec.Header().Get("Retry-After") != "5" {
+		t.Fatalf("status %d, Retry-After %q; want 200, 5", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	rec = httptest.NewRecorder()
+	(&statusWriter{ResponseWriter: rec, st: &requestState{}}).WriteHeader(http.StatusOK)
+	if h := rec.Header().Get("Retry-After"); h != "" {
+		t.Fatalf("Retry-After %q without a refused read", h)
 	}
 }
 

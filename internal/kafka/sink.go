@@ -12,13 +12,13 @@ import (
 // one message per partition key (SubjectKeys over cfg.Partitions buckets,
 // under hasher, the event log's identifier hasher), each within
 // cfg.MaxMessageBytes and the Sink's event count limit.
-func NewSink(pub message.Publisher, cfg Config, known broker.Known, hasher *identity.Hasher) (*broker.Sink, error) {
+func NewSink(pub message.Publisher, cfg Config, hasher *identity.Hasher) (*broker.Sink, error) {
 	cfg.setDefaults()
 	keys, err := NewSubjectKeys(hasher, cfg.Partitions)
 	if err != nil {
 		return nil, err
 	}
-	sink := broker.NewSink(pub, cfg.Topic, known)
+	sink := broker.NewSink(pub, cfg.Topic)
 	sink.MaxMessageBytes = cfg.MaxMessageBytes
 	sink.PartitionKey = keys.Key
 	return sink, nil

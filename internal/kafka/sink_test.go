@@ -1,7 +1,6 @@
 package kafka_test
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -19,13 +18,6 @@ import (
 	"github.com/custodyhq/custody/internal/ingest"
 	"github.com/custodyhq/custody/internal/kafka"
 )
-
-// nothingKnown is an event log that holds nothing yet.
-type nothingKnown struct{}
-
-func (nothingKnown) Known(context.Context, []uuid.UUID) (map[uuid.UUID]bool, error) {
-	return map[uuid.UUID]bool{}, nil
-}
 
 func newHasher(t testing.TB) *identity.Hasher {
 	t.Helper()
@@ -76,7 +68,7 @@ func TestSink_KeepsEachSubjectOnOnePartitionInOrder(t *testing.T) {
 	ensure(t, cfg)
 	pub := newPublisher(t, cfg)
 	hasher := newHasher(t)
-	sink, err := kafka.NewSink(pub, cfg, nothingKnown{}, hasher)
+	sink, err := kafka.NewSink(pub, cfg, hasher)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +163,7 @@ func TestSink_SplitsALargeBatchWithinTheTopicLimit(t *testing.T) {
 	cfg.Partitions = 2
 	ensure(t, cfg)
 	pub := newPublisher(t, cfg)
-	sink, err := kafka.NewSink(pub, cfg, nothingKnown{}, newHasher(t))
+	sink, err := kafka.NewSink(pub, cfg, newHasher(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,20 +25,25 @@ import (
 
 // mountReadAPI builds the read API on the process's storage and mounts it
 // on srv behind authn: GraphQL at /graphql, and the download of a completed
-// request's report (admin only).
+// request's report (admin only). Both admit their reads of personal data
+// through one readGate (graphql.reads).
 func mountReadAPI(srv *server.Server, cfg config.Config, store *storage.Storage, tax *taxonomy.Taxonomy, authn *auth.Authenticator,
 	registry prometheus.Registerer, log *slog.Logger) error {
 	svc, err := NewServices(cfg, store, tax)
 	if err != nil {
 		return err
 	}
-	srv.Handle(reportapi.Pattern, authn.Require(reportapi.New(svc.Rights, svc.Audit, log), auth.Admin))
+	gate, err := newReadGate(cfg.GraphQL.Reads, registry)
+	if err != nil {
+		return fmt.Errorf("graphql.reads: %w", err)
+	}
+	srv.Handle(reportapi.Pattern, authn.Require(reportapi.New(admittedDownloads{rights: svc.Rights, gate: gate}, svc.Audit, log), auth.Admin))
 	h, err := graphql.New(graphql.Deps{
-		Inventory: store.Inventory,
-		Audit:     svc.Audit,
+		Inventory: admittedInventory{Inventory: store.Inventory, gate: gate},
+		Audit:     admittedAudit{Audit: svc.Audit, gate: gate},
 		Rejected: rejectedQueue{store: store.Rejected(), opts: event.Options{Vocabulary: svc.Taxonomy},
 			sink: ingest.LogSink{Log: store.Events}},
-		Rights:    svc.Rights,
+		Rights:    admittedRights{Rights: svc.Rights, gate: gate},
 		Lifecycle: svc.Rights.Lifecycle(),
 	}, graphql.Config{Dev: cfg.Dev, ComplexityLimit: cfg.GraphQL.ComplexityLimit, DepthLimit: cfg.GraphQL.DepthLimit,
 		RequestTimeout: cfg.GraphQL.RequestTimeout, MaxBodyBytes: cfg.GraphQL.MaxBodyBytes}, log, registry)

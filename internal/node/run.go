@@ -88,7 +88,7 @@ func Run(ctx context.Context, cfg config.Config, version string, role Role) erro
 	if err != nil {
 		return err
 	}
-	if err := mountAPI(srv, cfg, store, tr.Sink, role, registry, log); err != nil {
+	if err := MountAPI(srv, cfg, store, tr.Sink, role, registry, log); err != nil {
 		return err
 	}
 	return serve(ctx, srv, "custody ready", start, log)
@@ -117,8 +117,12 @@ func serve(ctx context.Context, srv *server.Server, ready string, start time.Tim
 	return nil
 }
 
-// mountAPI registers the API handlers on srv.
-func mountAPI(srv *server.Server, cfg config.Config, store *storage.Storage, sink ingest.Sink, role Role, registry *prometheus.Registry, log *slog.Logger) error {
+// MountAPI registers the API handlers of role on srv: POST /v1/events
+// handing validated events to sink, and for RoleSingleNode the read API
+// (GraphQL, report downloads) behind its read admission. Run uses it; so
+// do tests and benchmarks that need the storage handle in their own
+// process.
+func MountAPI(srv *server.Server, cfg config.Config, store *storage.Storage, sink ingest.Sink, role Role, registry *prometheus.Registry, log *slog.Logger) error {
 	tax, err := LoadTaxonomy(cfg)
 	if err != nil {
 		return err

@@ -47,6 +47,10 @@ type coalescer struct {
 	sealed   []*batch // full batches waiting for the appender, oldest first
 	busy     bool     // an append is running
 	timer    *time.Timer
+
+	// observe, when set, is told of every append that succeeded: its
+	// events and how many handlers' messages shared it.
+	observe func(events, messages int)
 }
 
 // batch is the entries of several handlers appended together.
@@ -177,6 +181,9 @@ func (c *coalescer) run(b *batch) {
 	b.parts, b.events = live, events
 	if len(live) > 0 {
 		b.outcomes, b.err = c.appendBatch(b)
+		if b.err == nil && c.observe != nil {
+			c.observe(b.events, len(live))
+		}
 	}
 	close(b.done)
 	c.mu.Lock()

@@ -26,12 +26,15 @@ type Config struct {
 	Coalesce Coalesce
 }
 
-// Coalesce lets the batches the broker delivers concurrently (broker
-// Subscribers) go into the log in one append: a message is still acked
-// only after the append holding it succeeded, and all of them are retried
-// if it failed. Measured: five 10,000-event appends 0.97 s, one
-// 50,000-event append 0.66 s; end-to-end HTTP ingest of 100,000 events
-// with 8 subscribers 43 → 36 µs of CPU per event, 39,500 → 47,500 ev/s.
+// Coalesce lets the batches the broker has delivered and not yet seen
+// acknowledged (up to its MaxAckPending) go into the log in one append: a
+// message is still acked only after the append holding it succeeded, and
+// all of them are retried if it failed. While one append runs, the next
+// gathers whatever arrives, so the busier the pipeline the larger its
+// appends, and an event that arrives alone at an idle pipeline waits for
+// no one. Measured: five 10,000-event appends 0.97 s, one 50,000-event
+// append 0.66 s; 50 clients sending two events per request, appended one
+// message at a time, were stored at 116 events/s.
 type Coalesce struct {
 	// MaxEvents is the most events one append takes (default 50,000; -1:
 	// every batch is appended on its own). A batch is never split: one

@@ -3,8 +3,9 @@
 // appends it (Appender, the event log), acknowledging the message only when
 // the append succeeded.
 //
-// Batches delivered at the same time (the broker's Subscribers) share one
-// append (Config.Coalesce): up to 50,000 events per INSERT, one append at a
+// Batches delivered and not yet acknowledged (up to the broker's
+// MaxAckPending) share one append (Config.Coalesce): up to 50,000 events per
+// INSERT, one append at a
 // time, each batch's outcomes handed back to its own handler. A batch is
 // acked only after the append holding it succeeded; when that append fails
 // every batch in it is retried, and one that fails for good (rows the
@@ -47,8 +48,9 @@
 // which costs work but loses and doubles nothing.
 //
 // Metrics: custody_pipeline_events_total{outcome=stored|duplicate},
-// custody_pipeline_batches_total{result=stored|failed|poisoned} and
-// custody_pipeline_batch_duration_seconds.
+// custody_pipeline_batches_total{result=stored|failed|poisoned},
+// custody_pipeline_batch_duration_seconds, and per shared append
+// custody_pipeline_append_events and custody_pipeline_append_messages.
 //
 // It is not the transport (package broker) and holds no SQL (package
 // eventlog).

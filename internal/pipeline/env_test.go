@@ -217,7 +217,7 @@ func (e *env) waitIdle(within time.Duration) jetstream.ConsumerInfo {
 
 func (e *env) consumer() jetstream.ConsumerInfo {
 	e.t.Helper()
-	c, err := e.js.PushConsumer(context.Background(), e.cfg.Stream, e.cfg.Durable)
+	c, err := e.js.Consumer(context.Background(), e.cfg.Stream, e.cfg.Durable)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -17,6 +17,10 @@ type metrics struct {
 	events  *prometheus.CounterVec
 	batches *prometheus.CounterVec
 	latency prometheus.Histogram
+	// appendEvents and appendMessages describe the shared appends
+	// (Coalesce): how many events and broker messages each took.
+	appendEvents   prometheus.Histogram
+	appendMessages prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -33,6 +37,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name:    "custody_pipeline_batch_duration_seconds",
 			Help:    "Time to decode and append one batch that was stored.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 13), // 5 ms .. 20 s
+		}),
+		appendEvents: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "custody_pipeline_append_events",
+			Help:    "Events per append to the log (broker messages handled together share one).",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 9), // 1 .. 65,536
+		}),
+		appendMessages: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "custody_pipeline_append_messages",
+			Help:    "Broker messages per append to the log.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 11), // 1 .. 1,024
 		}),
 	}
 	for _, outcome := range []string{"stored", "duplicate"} {
@@ -52,6 +66,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.latency, err = register(reg, m.latency); err != nil {
+		return nil, err
+	}
+	if m.appendEvents, err = register(reg, m.appendEvents); err != nil {
+		return nil, err
+	}
+	if m.appendMessages, err = register(reg, m.appendMessages); err != nil {
 		return nil, err
 	}
 	return m, nil

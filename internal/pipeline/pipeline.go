@@ -84,6 +84,10 @@ func New(cfg Config, sub message.Subscriber, pub message.Publisher, app Appender
 	p := &Pipeline{cfg: cfg, router: router, sub: sub, app: app, log: log, metrics: m}
 	if ea, ok := app.(EntryAppender); ok && cfg.Coalesce.MaxEvents > 0 {
 		p.coalescer = newCoalescer(ea, cfg.Coalesce.MaxEvents, cfg.Coalesce.Linger)
+		p.coalescer.observe = func(events, messages int) {
+			m.appendEvents.Observe(float64(events))
+			m.appendMessages.Observe(float64(messages))
+		}
 	}
 
 	// Outermost first: poison queue, retry, recoverer, correlation id.

@@ -7,6 +7,8 @@
 // the X-Custody-Report-Matches header says whether it is byte for byte the
 // one delivered (false once data in it was erased or shredded since). Every
 // download is recorded in the person's access log, with the purpose given.
+// A download the read side's admission refused (too many reads at once) is
+// answered 503 with Retry-After, and is not recorded: nothing was read.
 package reportapi
 
 import (
@@ -15,9 +17,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 
+	"github.com/custodyhq/custody/internal/admission"
 	"github.com/custodyhq/custody/internal/audit"
 	"github.com/custodyhq/custody/internal/auth"
 	"github.com/custodyhq/custody/internal/report"
@@ -25,7 +29,9 @@ import (
 	"github.com/custodyhq/custody/internal/rights"
 )
 
-// Rights is the request queue (rights.Service).
+// Rights is the request queue (rights.Service). Download may refuse to
+// run with an error wrapping admission.ErrOverloaded (a
+// *admission.RefusedError).
 type Rights interface {
 	Download(ctx context.Context, tenant, id string) (report.Report, requests.Request, bool, error)
 }
@@ -93,7 +99,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var refused *admission.RefusedError
 	switch {
+	case errors.As(err, &refused):
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(refused.RetryAfter.Seconds()))))
+		http.Error(w, refused.Error(), http.StatusServiceUnavailable)
 	case errors.Is(err, rights.ErrNotFound):
 		http.Error(w, err.Error(), http.StatusNotFound)
 	case errors.Is(err, rights.ErrNoReport):

@@ -12,12 +12,15 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/custodyhq/custody/internal/admission"
 	"github.com/custodyhq/custody/internal/audit"
 	"github.com/custodyhq/custody/internal/auth"
 	"github.com/custodyhq/custody/internal/event"
 	"github.com/custodyhq/custody/internal/identity"
 	"github.com/custodyhq/custody/internal/projectionstore/readtest"
+	"github.com/custodyhq/custody/internal/report"
 	"github.com/custodyhq/custody/internal/reportapi"
 	"github.com/custodyhq/custody/internal/requests"
 	"github.com/custodyhq/custody/internal/rights"
@@ -110,4 +113,47 @@ func TestDownloadServesTheDeliveredReportAndRecordsTheRead(t *testing.T) {
 	if len(log) != 2 || log[0].Operation != "http.report_download" || log[0].Actor != "dpo" || log[0].RequestID != r.ID {
 		t.Fatalf("access log = %+v", log)
 	}
+
+	// With every turn to read taken (one, no queue), a download is refused
+	// with 503 and Retry-After, and nothing goes into the access log.
+	lim, err := admission.New(admission.Config{MaxConcurrent: 1, MaxQueued: 0, MaxWait: 1500 * time.Millisecond}, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.Handle("GET /admitted/v1/requests/{id}/report",
+		authn.Require(reportapi.New(admitted{svc, lim}, trail, slog.New(slog.DiscardHandler)), auth.Admin))
+	busy, err := lim.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := get("/admitted/v1/requests/"+r.ID+"/report?purpose=resend", secret)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "2" || !strings.Contains(string(b), "too many reads at once") {
+		t.Fatalf("download while overloaded: %d, Retry-After %q, %.200s; want 503, 2, the reason", resp.StatusCode, resp.Header.Get("Retry-After"), b)
+	}
+	busy()
+	if resp := get("/admitted/v1/requests/"+r.ID+"/report?purpose=resend", secret); resp.StatusCode != http.StatusOK {
+		t.Fatalf("download with a turn free: %d", resp.StatusCode)
+	} else {
+		resp.Body.Close()
+	}
+	if log, err := trail.For(ctx, "", jane); err != nil || len(log) != 3 {
+		t.Fatalf("access log after a refused and an admitted download: %d entries, %v; want 3", len(log), err)
+	}
+}
+
+// admitted puts downloads behind a limiter, as internal/node does.
+type admitted struct {
+	rights *rights.Service
+	lim    *admission.Limiter
+}
+
+func (a admitted) Download(ctx context.Context, tenant, id string) (report.Report, requests.Request, bool, error) {
+	release, err := a.lim.Acquire(ctx)
+	if err != nil {
+		return report.Report{}, requests.Request{}, false, err
+	}
+	defer release()
+	return a.rights.Download(ctx, tenant, id)
 }

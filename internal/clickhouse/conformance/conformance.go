@@ -36,6 +36,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("InsertIntoMissingTableFails", s.insertMissingTable)
 	t.Run("ReplacingMergeTreeFinalHidesDuplicates", s.replacingFinal)
 	t.Run("InsertSettingsReachTheServer", s.insertSettings)
+	t.Run("SelectSettingsReachTheServer", s.selectSettings)
 	t.Run("ConcurrentUseIsSafe", s.concurrent)
 	t.Run("CloseIsIdempotentAndFinal", func(t *testing.T) { closeIsFinal(t, open(t)) })
 }
@@ -355,6 +356,56 @@ func (s *suite) insertSettings(t *testing.T) {
 		if err := s.conn.Insert(c, tbl, []kv{{"z", 9}}); err == nil {
 			t.Errorf("insert with settings %v succeeded", bad)
 		}
+	}
+}
+
+// selectSettings proves settings from WithSelectSettings reach the server
+// with every SELECT, by reading them back from system.settings (which
+// shows the query's own settings): a setting the query's SETTINGS clause
+// names keeps the query's value, a trailing comment does not swallow them,
+// Exec and Insert ignore them, and invalid ones are refused before
+// anything is sent.
+func (s *suite) selectSettings(t *testing.T) {
+	type setting struct {
+		Name  string `ch:"name"`
+		Value string `ch:"value"`
+	}
+	read := func(c context.Context, query string) []setting {
+		t.Helper()
+		var out []setting
+		if err := s.conn.Select(c, &out, query, nil); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		return out
+	}
+	const q = "SELECT name, value FROM system.settings WHERE name IN ('max_threads', 'priority') ORDER BY name"
+	c := clickhouse.WithSelectSettings(ctx(t), clickhouse.Settings{"max_threads": 3, "priority": 7})
+	want := []setting{{"max_threads", "3"}, {"priority", "7"}}
+	if got := read(c, q); !reflect.DeepEqual(got, want) {
+		t.Errorf("settings %v, want %v", got, want)
+	}
+	if got := read(c, q+" -- a trailing comment"); !reflect.DeepEqual(got, want) {
+		t.Errorf("after a trailing comment: settings %v, want %v", got, want)
+	}
+	if got, want := read(c, q+" SETTINGS max_threads = 1"), []setting{{"max_threads", "1"}, {"priority", "7"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("with the query's own SETTINGS: %v, want %v (the query's value wins)", got, want)
+	}
+	if got := read(ctx(t), q); reflect.DeepEqual(got, want) {
+		t.Errorf("a context without settings still has %v", got)
+	}
+
+	bad := clickhouse.WithSelectSettings(ctx(t), clickhouse.Settings{"max_threads": "1' , priority = '1"})
+	var out []setting
+	if err := s.conn.Select(bad, &out, q, nil); err == nil {
+		t.Errorf("select with invalid settings succeeded: %v", out)
+	}
+	// Exec and Insert ignore them: invalid ones would fail them otherwise.
+	tbl := s.table(t, "k String, v UInt64", "MergeTree() ORDER BY k")
+	if err := s.conn.Insert(bad, tbl, []kv{{"a", 1}}); err != nil {
+		t.Errorf("insert with select settings: %v", err)
+	}
+	if err := s.conn.Exec(bad, "INSERT INTO "+tbl+" (k, v) SELECT 'b', 2", nil); err != nil {
+		t.Errorf("exec with select settings: %v", err)
 	}
 }
 

@@ -159,6 +159,19 @@ func (c *Conn) Exec(ctx context.Context, query string, params clickhouse.Params)
 
 // Select implements clickhouse.Conn.
 func (c *Conn) Select(ctx context.Context, dest any, query string, params clickhouse.Params) error {
+	// chDB takes settings only in the SQL text. Those of WithSelectSettings
+	// go in a SETTINGS clause of their own after the query (and after its
+	// own SETTINGS clause, if any: ClickHouse applies both, the query's
+	// value winning for a setting both name), on a line of its own so that
+	// a trailing -- comment cannot swallow it. Clause renders validated
+	// names and plain values, never caller input.
+	settings, err := clickhouse.SelectSettingsFrom(ctx).Clause()
+	if err != nil {
+		return fmt.Errorf("select: %w", err)
+	}
+	if settings != "" {
+		query = strings.TrimRight(query, " \t\r\n;") + "\n" + strings.TrimPrefix(settings, " ")
+	}
 	data, err := c.run(ctx, query, "RowBinaryWithNamesAndTypes", params)
 	if err != nil {
 		return err
@@ -232,7 +245,9 @@ func (c *Conn) columnsOf(ctx context.Context, table string, names []string) ([]r
 			Name string `ch:"name"`
 			Type string `ch:"type"`
 		}
-		err := c.Select(ctx, &rows, queryColumns, clickhouse.Params{"db": db, "table": name})
+		// Part of the Insert, which ignores the settings of SELECTs.
+		sctx := clickhouse.WithSelectSettings(ctx, nil)
+		err := c.Select(sctx, &rows, queryColumns, clickhouse.Params{"db": db, "table": name})
 		if err != nil {
 			return nil, fmt.Errorf("insert into %s: read column types: %w", table, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"reflect"
 	"strings"
@@ -198,6 +199,16 @@ func (c *Conn) Select(ctx context.Context, dest any, query string, params clickh
 	qctx, err := c.queryContext(ctx, params)
 	if err != nil {
 		return err
+	}
+	if settings := clickhouse.SelectSettingsFrom(ctx); len(settings) > 0 {
+		if err := settings.Validate(); err != nil {
+			return fmt.Errorf("native: select: %w", err)
+		}
+		// Sent as the query's settings in the protocol, not in SQL text; a
+		// SETTINGS clause in the query is applied after them, so the
+		// query's own value wins. A copy: the caller's map is shared by
+		// every read it admits.
+		qctx = ch.Context(qctx, ch.WithSettings(ch.Settings(maps.Clone(settings))))
 	}
 
 	// Date and DateTime without an explicit time zone come back in UTC,

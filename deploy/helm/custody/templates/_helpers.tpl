@@ -270,7 +270,7 @@ variables from the Secret.
 {{- $_ := set $cfg "security" (dict "generate_keys" false) -}}
 {{- if eq $v.broker.mode "nats" -}}
 {{- $n := $v.broker.nats -}}
-{{- $b := dict "mode" "nats" "urls" $n.urls "stream" $n.stream "subject" $n.subject "durable" $n.durable "queue_group" $n.queueGroup "replicas" (int $n.replicas) -}}
+{{- $b := dict "mode" "nats" "urls" $n.urls "stream" $n.stream "subject" $n.subject "durable" $n.durable "replicas" (int $n.replicas) -}}
 {{- if $n.credsSecret.name }}{{ $_ := set $b "creds_file" (printf "/etc/custody/nats-auth/%s" $n.credsSecret.key) }}{{ end -}}
 {{- if $n.nkeySecret.name }}{{ $_ := set $b "nkey_file" (printf "/etc/custody/nats-auth/%s" $n.nkeySecret.key) }}{{ end -}}
 {{- if $n.tls.secretName -}}
