@@ -270,17 +270,7 @@ func TestDemoCmd_LoadsIntoARealServer(t *testing.T) {
 	}
 	// Wait until the pipeline has stored them all.
 	stored := strings.ReplaceAll(generated, ",", "")
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		_, metrics := get(t, s.addr+"/metrics")
-		if strings.Contains(metrics, `custody_pipeline_events_total{outcome="stored"} `+stored+"\n") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the pipeline did not store %s events within 60s", stored)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitMetric(t, s.addr, `custody_pipeline_events_total{outcome="stored"} `+stored)
 	// The GraphQL queries the demo printed answer with the profile's data.
 	// Every profile's data map; then the first profile's (inkcartridges)
 	// showcase person.
@@ -322,17 +312,7 @@ func TestDemoCmd_LoadsIntoARealServer(t *testing.T) {
 	if err != nil || !strings.Contains(stdout, fmt.Sprintf("accepted %s, duplicates 0,", generated)) {
 		t.Fatalf("second load: %v\n%s", err, stdout)
 	}
-	deadline = time.Now().Add(60 * time.Second)
-	for {
-		_, metrics := get(t, s.addr+"/metrics")
-		if strings.Contains(metrics, `custody_pipeline_events_total{outcome="duplicate"} `+stored+"\n") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the pipeline did not drop the %s events loaded again within 60s", stored)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitMetric(t, s.addr, `custody_pipeline_events_total{outcome="duplicate"} `+stored)
 	// The log holds every event once, and the printed queries answer.
 	s.stop(t)
 	tax, _ := taxonomy.Load(schema.Taxonomy())

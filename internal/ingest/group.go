@@ -212,25 +212,29 @@ func (g *GroupCommit) take() []*groupCall {
 // its own, so the caller answers its client now. The slot is released when
 // the queue is empty.
 func (g *GroupCommit) next() {
-	g.mu.Lock()
-	if len(g.queue) == 0 {
-		g.running--
-		g.mu.Unlock()
+	if g.releaseIfIdle() {
 		return
 	}
-	g.mu.Unlock()
 	go func() {
 		for {
 			g.commit(g.take())
-			g.mu.Lock()
-			if len(g.queue) == 0 {
-				g.running--
-				g.mu.Unlock()
+			if g.releaseIfIdle() {
 				return
 			}
-			g.mu.Unlock()
 		}
 	}()
+}
+
+// releaseIfIdle gives the caller's slot back and reports true when no
+// request waits.
+func (g *GroupCommit) releaseIfIdle() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.queue) > 0 {
+		return false
+	}
+	g.running--
+	return true
 }
 
 // commit makes one call of the inner sink for group and answers each

@@ -12,7 +12,6 @@ import (
 	"github.com/custodyhq/custody/internal/clickhouse/chtest"
 	"github.com/custodyhq/custody/internal/config"
 	"github.com/custodyhq/custody/internal/event"
-	"github.com/custodyhq/custody/internal/eventlog"
 	"github.com/custodyhq/custody/internal/eventlog/logtest"
 	"github.com/custodyhq/custody/internal/ingest"
 	"github.com/custodyhq/custody/internal/kafka"
@@ -150,24 +149,7 @@ func TestKafkaTransport_TwoReplicasInOneGroup_StoreEveryEventOnce(t *testing.T) 
 		return dups >= 6*perRequest
 	})
 
-	seen := map[uuid.UUID]bool{}
-	var cur eventlog.Cursor
-	for {
-		page, next, err := env.Log.Scan(ctx, cur, 1000)
-		if err != nil {
-			t.Fatalf("scan: %v", err)
-		}
-		if len(page) == 0 {
-			break
-		}
-		for _, r := range page {
-			if seen[r.Event.ID] {
-				t.Fatalf("event %s visible twice", r.Event.ID)
-			}
-			seen[r.Event.ID] = true
-		}
-		cur = next
-	}
+	seen := logtest.VisibleOnce(t, env.Log)
 	if len(seen) != total {
 		t.Fatalf("the log holds %d distinct events, want %d", len(seen), total)
 	}

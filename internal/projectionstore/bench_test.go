@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/custodyhq/custody/internal/clickhouse"
+	"github.com/custodyhq/custody/internal/eventlog/logtest"
 	"github.com/custodyhq/custody/internal/identity"
 	"github.com/custodyhq/custody/internal/inventory"
 	"github.com/custodyhq/custody/internal/lineage"
@@ -29,23 +30,16 @@ func benchStored(b *testing.B) int {
 	return 200_000
 }
 
-// backgroundEvents fills the log with n events of 1,000-odd other people
-// per 100,000 events, written by the engine itself (it is the stored mass
-// the reads must find their person in, not what is measured). They go
-// through the same materialized views as appended events, and were
-// recorded when they happened (not all in the last minutes, which would
-// make a rebuild's catch-up fold them all a second time).
-const backgroundEvents = `INSERT INTO events (tenant, subject_key, occurred_at, event_id, type, source, spec_version,
-    recorded_at, identifier_kinds, identifier_namespaces, identifier_hashes, data, sealed_key_id, sealed_values)
-SELECT 'acme', lower(hex(SHA256(toString(number % {people:UInt64})))) AS sk,
-       toDateTime64('2025-01-01 00:00:00', 3, 'UTC') + toIntervalSecond(number % 34000000) AS at,
-       generateUUIDv4(), if(number % 4 = 0, 'data.shared', 'data.collected'), 'bench', '1.0', at + toIntervalMinute(5),
-       ['email'], [''], [sk],
-       if(number % 4 = 0,
-          '{"recipient":{"name":"AdNet","kind":"advertising_network","role":"third_party"},"elements":[{"name":"email","category":"contact.email"}],"purposes":["targeted_advertising"],"disclosure":"sale","system":"crm"}',
-          '{"elements":[{"name":"email","category":"contact.email"}],"origin":{"kind":"consumer","name":"form"},"purposes":["marketing"],"system":"crm"}'),
-       '', ''
-FROM numbers({n:UInt64})`
+// backgroundStart and backgroundSpan place the background events (written
+// by the engine itself, logtest.SyntheticEvents: 1,000-odd other people per
+// 100,000 events, the stored mass the reads must find their person in, not
+// what is measured): recorded when they happened, not all in the last
+// minutes, which would make a rebuild's catch-up fold them all a second
+// time.
+const (
+	backgroundStart = "2025-01-01 00:00:00.000"
+	backgroundSpan  = 34_000_000 // seconds
+)
 
 // rawPersonRead is the raw engine reading the same rows the repository
 // reads for a person, with the same query (eventlog's queryByPerson),
@@ -92,7 +86,8 @@ func BenchmarkReadSide(b *testing.B) {
 	e := open(b)
 	stored := benchStored(b)
 	start := time.Now()
-	if err := e.Conn.Exec(ctx, backgroundEvents, clickhouse.Params{"n": uint64(stored), "people": uint64(max(stored/100, 1))}); err != nil {
+	if err := e.Conn.Exec(ctx, logtest.SyntheticEvents, clickhouse.Params{"tenant": "acme", "n": uint64(stored),
+		"people": uint64(max(stored/100, 1)), "start": backgroundStart, "span": uint64(backgroundSpan)}); err != nil {
 		b.Fatalf("background events: %v", err)
 	}
 	b.Logf("stored %d background events in %s", stored, time.Since(start).Round(time.Millisecond))

@@ -14,7 +14,7 @@ import (
 	"github.com/custodyhq/custody/internal/broker"
 	"github.com/custodyhq/custody/internal/clickhouse/chtest"
 	"github.com/custodyhq/custody/internal/config"
-	"github.com/custodyhq/custody/internal/eventlog"
+	"github.com/custodyhq/custody/internal/eventlog/logtest"
 	"github.com/custodyhq/custody/internal/pipeline"
 	"github.com/custodyhq/custody/internal/storage"
 	"github.com/custodyhq/custody/sdk"
@@ -127,25 +127,7 @@ func TestIngest_100kEventsThroughTheSDKWithDuplicatesAndARestartAreStoredOnce(t 
 		t.Fatalf("log holds %d distinct events, want %d", n, total)
 	}
 	// Readers see each event once.
-	seen := map[string]bool{}
-	var cur eventlog.Cursor
-	for {
-		page, next, err := store.Events.Scan(ctx, cur, 20_000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) == 0 {
-			break
-		}
-		for _, r := range page {
-			id := r.Event.ID.String()
-			if seen[id] {
-				t.Fatalf("event %s visible twice", id)
-			}
-			seen[id] = true
-		}
-		cur = next
-	}
+	seen := logtest.VisibleOnce(t, store.Events)
 	if len(seen) != total {
 		t.Fatalf("scan saw %d events, want %d", len(seen), total)
 	}

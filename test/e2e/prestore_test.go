@@ -6,30 +6,16 @@ import (
 	"time"
 
 	"github.com/custodyhq/custody/internal/clickhouse"
+	"github.com/custodyhq/custody/internal/eventlog/logtest"
 	"github.com/custodyhq/custody/internal/storage"
 )
 
-// prestoredEvents fills the log with n events of tenant "stored", 1,000-odd
-// people per 100,000 events over the last year, written by the engine
-// itself (internal/projectionstore's BenchmarkReadSide does the same): the
-// mass a long-running node's log holds, not what is measured. They go into
-// events and through its materialized views, event_ids among them, so the
-// duplicate check of every ingested batch looks among them too. Ids are
-// random (generateUUIDv4), as stored ids are to a new batch's.
-const prestoredEvents = `INSERT INTO events (tenant, subject_key, occurred_at, event_id, type, source, spec_version,
-    recorded_at, identifier_kinds, identifier_namespaces, identifier_hashes, data, sealed_key_id, sealed_values)
-SELECT 'stored', lower(hex(SHA256(toString(number % {people:UInt64})))) AS sk,
-       now64(3, 'UTC') - toIntervalSecond(number % 31536000) AS at,
-       generateUUIDv4(), if(number % 4 = 0, 'data.shared', 'data.collected'), 'bench', '1.0', at + toIntervalMinute(5),
-       ['email'], [''], [sk],
-       if(number % 4 = 0,
-          '{"recipient":{"name":"AdNet","kind":"advertising_network","role":"third_party"},"elements":[{"name":"email","category":"contact.email"}],"purposes":["targeted_advertising"],"disclosure":"sale","system":"crm"}',
-          '{"elements":[{"name":"email","category":"contact.email"}],"origin":{"kind":"consumer","name":"form"},"purposes":["marketing"],"system":"crm"}'),
-       '', ''
-FROM numbers({n:UInt64})`
-
-// prestore writes CUSTODY_BENCH_PRESTORED events (default 0: none) into
-// the log before a benchmark ingests, and waits (5 minutes at most) until
+// prestore writes CUSTODY_BENCH_PRESTORED events (default 0: none) of
+// tenant "stored" into the log before a benchmark ingests, written by the
+// engine itself (logtest.SyntheticEvents, as internal/projectionstore's
+// BenchmarkReadSide does: 1,000-odd people per 100,000 events over the last
+// year), the mass a long-running node's log holds; the duplicate check of
+// every ingested batch looks among them, and waits (5 minutes at most) until
 // the engine has merged what the bulk load left, as a log of that size is
 // between bulk loads. It returns the number written.
 func prestore(b *testing.B, store *storage.Storage) int {
@@ -40,7 +26,9 @@ func prestore(b *testing.B, store *storage.Storage) int {
 	}
 	ctx := context.Background()
 	start := time.Now()
-	if err := store.Conn.Exec(ctx, prestoredEvents, clickhouse.Params{"n": uint64(n), "people": uint64(max(n/100, 1))}); err != nil {
+	if err := store.Conn.Exec(ctx, logtest.SyntheticEvents, clickhouse.Params{"tenant": "stored", "n": uint64(n),
+		"people": uint64(max(n/100, 1)), "span": uint64(365 * 24 * 3600),
+		"start": time.Now().UTC().AddDate(-1, 0, 0).Format("2006-01-02 15:04:05.000")}); err != nil {
 		b.Fatalf("prestore %d events: %v", n, err)
 	}
 	b.Logf("prestored %d events in %s", n, time.Since(start).Round(time.Millisecond))

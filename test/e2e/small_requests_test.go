@@ -19,7 +19,7 @@ import (
 	"github.com/custodyhq/custody/internal/clickhouse/chtest"
 	"github.com/custodyhq/custody/internal/config"
 	"github.com/custodyhq/custody/internal/event"
-	"github.com/custodyhq/custody/internal/eventlog"
+	"github.com/custodyhq/custody/internal/eventlog/logtest"
 	"github.com/custodyhq/custody/internal/ingest"
 	"github.com/custodyhq/custody/internal/node"
 	"github.com/custodyhq/custody/internal/storage"
@@ -235,24 +235,7 @@ func TestSmallRequests_50ClientsWithRedeliveriesAcrossARestartStoreEachEventOnce
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	seen := map[uuid.UUID]bool{}
-	var cur eventlog.Cursor
-	for {
-		page, after, err := n.store.Events.Scan(ctx, cur, 5_000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) == 0 {
-			break
-		}
-		for _, r := range page {
-			if seen[r.Event.ID] {
-				t.Fatalf("event %s visible twice", r.Event.ID)
-			}
-			seen[r.Event.ID] = true
-		}
-		cur = after
-	}
+	seen := logtest.VisibleOnce(t, n.store.Events)
 	if len(seen) != distinct {
 		t.Fatalf("readers see %d events, want %d", len(seen), distinct)
 	}

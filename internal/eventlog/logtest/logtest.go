@@ -7,6 +7,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/custodyhq/custody/internal/clickhouse"
 	"github.com/custodyhq/custody/internal/eventlog"
 	"github.com/custodyhq/custody/internal/identity"
@@ -68,3 +70,47 @@ func Hashes(t testing.TB, h *identity.Hasher, ids ...identity.Identifier) []stri
 	}
 	return out
 }
+
+// VisibleOnce scans the whole log as readers see it, fails the test if an
+// event is visible twice, and returns the ids it saw.
+func VisibleOnce(t testing.TB, l *eventlog.Log) map[uuid.UUID]bool {
+	t.Helper()
+	seen := map[uuid.UUID]bool{}
+	var cur eventlog.Cursor
+	for {
+		page, next, err := l.Scan(context.Background(), cur, 5_000)
+		if err != nil {
+			t.Fatalf("scan the log: %v", err)
+		}
+		if len(page) == 0 {
+			return seen
+		}
+		for _, r := range page {
+			if seen[r.Event.ID] {
+				t.Fatalf("event %s visible twice", r.Event.ID)
+			}
+			seen[r.Event.ID] = true
+		}
+		cur = next
+	}
+}
+
+// SyntheticEvents is an INSERT of {n:UInt64} events written by the engine
+// itself, for benchmarks that need a log of millions: tenant
+// {tenant:String}, {people:UInt64} people (subject keys), one in four a
+// sale of an email to an ad network and the rest collections of one,
+// spread over {span:UInt64} seconds from {start:DateTime64(3, 'UTC')} and
+// recorded five minutes later. They go into events and through its
+// materialized views (event_ids among them), as appended events do; ids
+// are random (generateUUIDv4).
+const SyntheticEvents = `INSERT INTO events (tenant, subject_key, occurred_at, event_id, type, source, spec_version,
+    recorded_at, identifier_kinds, identifier_namespaces, identifier_hashes, data, sealed_key_id, sealed_values)
+SELECT {tenant:String}, lower(hex(SHA256(toString(number % {people:UInt64})))) AS sk,
+       {start:DateTime64(3, 'UTC')} + toIntervalSecond(number % {span:UInt64}) AS at,
+       generateUUIDv4(), if(number % 4 = 0, 'data.shared', 'data.collected'), 'bench', '1.0', at + toIntervalMinute(5),
+       ['email'], [''], [sk],
+       if(number % 4 = 0,
+          '{"recipient":{"name":"AdNet","kind":"advertising_network","role":"third_party"},"elements":[{"name":"email","category":"contact.email"}],"purposes":["targeted_advertising"],"disclosure":"sale","system":"crm"}',
+          '{"elements":[{"name":"email","category":"contact.email"}],"origin":{"kind":"consumer","name":"form"},"purposes":["marketing"],"system":"crm"}'),
+       '', ''
+FROM numbers({n:UInt64})`
