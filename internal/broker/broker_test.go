@@ -3,7 +3,6 @@ package broker
 import (
 	"context"
 	"log/slog"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -34,7 +33,7 @@ func startEmbedded(t *testing.T, dir string) *Embedded {
 }
 
 func testConfig(e *Embedded) Config {
-	return Config{URLs: []string{e.ClientURL()}, AckWait: 5 * time.Second, NakDelay: 50 * time.Millisecond}
+	return Config{InProcess: e.Config().InProcess, AckWait: 5 * time.Second, NakDelay: 50 * time.Millisecond}
 }
 
 func ensure(t *testing.T, cfg Config) {
@@ -46,9 +45,9 @@ func ensure(t *testing.T, cfg Config) {
 	}
 }
 
-func jsContext(t *testing.T, url string) jetstream.JetStream {
+func jsContext(t *testing.T, e *Embedded) jetstream.JetStream {
 	t.Helper()
-	nc, err := nats.Connect(url)
+	nc, err := e.Connect()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,9 +102,9 @@ func receive(t *testing.T, ch <-chan *message.Message, within time.Duration) *me
 
 // waitAcked waits until the pipeline's consumer has no message awaiting an
 // ack.
-func waitAcked(t *testing.T, url string) {
+func waitAcked(t *testing.T, e *Embedded) {
 	t.Helper()
-	js := jsContext(t, url)
+	js := jsContext(t, e)
 	c, err := js.Consumer(context.Background(), DefaultStream, DefaultDurable)
 	if err != nil {
 		t.Fatal(err)
@@ -128,14 +127,11 @@ func waitAcked(t *testing.T, url string) {
 
 func TestEmbedded_StartsOnTempDirAndEnsureStreamIsIdempotent(t *testing.T) {
 	e := startEmbedded(t, t.TempDir())
-	if !strings.HasPrefix(e.ClientURL(), "nats://127.0.0.1:") {
-		t.Fatalf("client url %q", e.ClientURL())
-	}
 	cfg := testConfig(e)
 	ensure(t, cfg)
 	ensure(t, cfg) // second time: no error, nothing changes
 
-	js := jsContext(t, e.ClientURL())
+	js := jsContext(t, e)
 	ctx := context.Background()
 	s, err := js.Stream(ctx, DefaultStream)
 	if err != nil {
@@ -207,11 +203,11 @@ func TestPublish_MessageSurvivesServerRestart(t *testing.T) {
 	first.Shutdown()
 
 	second := startEmbedded(t, dir)
-	cfg.URLs = []string{second.ClientURL()}
+	cfg.InProcess = second.Config().InProcess
 	ch, _ := subscribe(t, cfg)
 	got := receive(t, ch, 10*time.Second)
 	got.Ack()
-	waitAcked(t, second.ClientURL())
+	waitAcked(t, second)
 	if got.UUID != msg.UUID || string(got.Payload) != "durable payload" || got.Metadata.Get("custody-format") != "events-ndjson/v1" {
 		t.Fatalf("got %s %q %v", got.UUID, got.Payload, got.Metadata)
 	}
@@ -236,7 +232,7 @@ func TestSubscriber_AcksOnlyWhatTheHandlerAcked(t *testing.T) {
 	}
 	again.Ack()
 
-	js := jsContext(t, e.ClientURL())
+	js := jsContext(t, e)
 	c, err := js.Consumer(context.Background(), DefaultStream, DefaultDurable)
 	if err != nil {
 		t.Fatal(err)
@@ -282,7 +278,7 @@ func TestPublish_MetadataBecomeSafeHeaders(t *testing.T) {
 	ch, _ := subscribe(t, cfg)
 	got := receive(t, ch, 5*time.Second)
 	got.Ack()
-	waitAcked(t, e.ClientURL())
+	waitAcked(t, e)
 	if r := got.Metadata.Get("reason_poisoned"); r != "panic: boom | goroutine 1: | \tmain.go:1" {
 		t.Fatalf("reason %q", r)
 	}
@@ -295,7 +291,7 @@ func TestSubscriber_ForeignMessageWithRepeatedHeadersIsDelivered(t *testing.T) {
 	e := startEmbedded(t, t.TempDir())
 	cfg := testConfig(e)
 	ensure(t, cfg)
-	nc, err := nats.Connect(e.ClientURL())
+	nc, err := e.Connect()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +310,7 @@ func TestSubscriber_ForeignMessageWithRepeatedHeadersIsDelivered(t *testing.T) {
 	ch, _ := subscribe(t, cfg)
 	got := receive(t, ch, 5*time.Second)
 	got.Ack()
-	waitAcked(t, e.ClientURL())
+	waitAcked(t, e)
 	if got.Metadata.Get("X-Tag") != "a,b" || string(got.Payload) != "not ours" {
 		t.Fatalf("got %v %q", got.Metadata, got.Payload)
 	}
@@ -386,7 +382,6 @@ func TestEmbeddedConfig_Validate(t *testing.T) {
 		cfg         EmbeddedConfig
 	}{
 		{"no dir", "broker.embedded.dir", EmbeddedConfig{}},
-		{"port", "broker.embedded.port", EmbeddedConfig{Dir: "d", Port: 70000}},
 		{"server name", "broker.embedded.server_name", EmbeddedConfig{Dir: "d", ServerName: "a b"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -397,26 +392,6 @@ func TestEmbeddedConfig_Validate(t *testing.T) {
 	}
 	if err := (EmbeddedConfig{Dir: "d"}).Validate(); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestStartEmbedded_FailsFastWhenThePortIsTaken(t *testing.T) {
-	e := startEmbedded(t, t.TempDir())
-	u, err := url.Parse(e.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := strconv.Atoi(u.Port())
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	_, err = StartEmbedded(context.Background(), EmbeddedConfig{Dir: t.TempDir(), Port: p}, testLogger())
-	if err == nil {
-		t.Fatal("second server on the same port started")
-	}
-	if took := time.Since(start); took > 5*time.Second {
-		t.Fatalf("took %s to fail", took)
 	}
 }
 
@@ -457,7 +432,7 @@ func TestEnsureStream_ReplacesAnOlderPushConsumerWithoutSkippingUnacked(t *testi
 	e := startEmbedded(t, t.TempDir())
 	cfg := testConfig(e).WithDefaults()
 	ctx := context.Background()
-	js := jsContext(t, e.ClientURL())
+	js := jsContext(t, e)
 	if _, err := js.CreateOrUpdateStream(ctx, streamConfig(cfg)); err != nil {
 		t.Fatal(err)
 	}
@@ -477,7 +452,7 @@ func TestEnsureStream_ReplacesAnOlderPushConsumerWithoutSkippingUnacked(t *testi
 		}
 	}
 	// The old version acknowledged the first two.
-	nc, err := nats.Connect(e.ClientURL())
+	nc, err := e.Connect()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -551,7 +526,7 @@ func TestSubscriber_HandsOnManyMessagesBeforeAnyIsAcked(t *testing.T) {
 	for range 200 {
 		receive(t, ch, 5*time.Second).Ack()
 	}
-	waitAcked(t, e.ClientURL())
+	waitAcked(t, e)
 }
 
 // Large messages are bounded by bytes, not only by count: a backlog of
@@ -586,5 +561,95 @@ func TestSubscriber_HoldsNoMoreThanMaxInFlightBytes(t *testing.T) {
 	for range 11 {
 		receive(t, ch, 5*time.Second).Ack()
 	}
-	waitAcked(t, e.ClientURL())
+	waitAcked(t, e)
+}
+
+// listeningSockets returns the inodes of the TCP sockets this process
+// listens on (from /proc/net/tcp and tcp6, state 0A, matched to the
+// process's open files).
+func listeningSockets(t *testing.T) map[string]bool {
+	t.Helper()
+	mine := map[string]bool{}
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		target, err := os.Readlink("/proc/self/fd/" + fd.Name())
+		if err == nil && strings.HasPrefix(target, "socket:[") {
+			mine[strings.TrimSuffix(strings.TrimPrefix(target, "socket:["), "]")] = true
+		}
+	}
+	out := map[string]bool{}
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) > 9 && f[3] == "0A" && mine[f[9]] {
+				out[f[9]] = true
+			}
+		}
+	}
+	return out
+}
+
+// The embedded server is reachable only from this process: it opens no
+// listening socket, so no other local process can read the stream or
+// publish into it around HTTP ingest (issue 17: an HPUB to custody.events
+// on its loopback port was stored and served).
+func TestEmbedded_OpensNoListeningSocket(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("needs /proc")
+	}
+	before := listeningSockets(t)
+	e := startEmbedded(t, t.TempDir())
+	ensure(t, testConfig(e))
+	pub := newPublisher(t, testConfig(e))
+	if err := pub.Publish(DefaultSubject, message.NewMessage("1", []byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+	for inode := range listeningSockets(t) {
+		if !before[inode] {
+			t.Fatalf("the embedded server listens on a TCP socket (inode %s)", inode)
+		}
+	}
+	if addr := e.srv.Addr(); addr != nil {
+		t.Fatalf("the embedded server has a listener on %s", addr)
+	}
+	// Its clients still work, in-process.
+	ch, _ := subscribe(t, testConfig(e))
+	receive(t, ch, 5*time.Second).Ack()
+}
+
+// No client may delete or purge the stream's messages: what ingest
+// acknowledged stays until it is stored.
+func TestStream_RefusesDeletesAndPurgesFromClients(t *testing.T) {
+	e := startEmbedded(t, t.TempDir())
+	cfg := testConfig(e)
+	ensure(t, cfg)
+	pub := newPublisher(t, cfg)
+	if err := pub.Publish(DefaultSubject, message.NewMessage("1", []byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := jsContext(t, e).Stream(ctx, DefaultStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteMsg(ctx, 1); err == nil {
+		t.Fatal("a client deleted a message")
+	}
+	if err := s.Purge(ctx); err == nil {
+		t.Fatal("a client purged the stream")
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 1 {
+		t.Fatalf("%d messages left, want 1", info.State.Msgs)
+	}
 }

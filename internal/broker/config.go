@@ -33,9 +33,13 @@ const (
 // Config is how Custody reaches a NATS JetStream server or cluster and what
 // it keeps there. The zero value of every field but URLs means its default.
 type Config struct {
-	// URLs of the servers (nats://host:4222, tls://host:4222); an embedded
-	// server's ClientURL.
+	// URLs of the servers (nats://host:4222, tls://host:4222). Not used
+	// with InProcess.
 	URLs []string
+	// InProcess, when set, is the embedded server of this process
+	// (Embedded.Config sets it): clients connect to it in-process, and it
+	// listens on no port.
+	InProcess nats.InProcessConnProvider
 	// CredsFile is a user JWT + NKey seed (.creds); NKeyFile an NKey seed.
 	// At most one of them.
 	CredsFile string
@@ -155,7 +159,7 @@ func (c Config) Validate() error {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("broker.%s: %s", field, fmt.Sprintf(format, args...)))
 	}
-	if len(c.URLs) == 0 {
+	if len(c.URLs) == 0 && c.InProcess == nil {
 		bad("urls", "at least one server URL is required (e.g. nats://nats-1:4222)")
 	}
 	for _, u := range c.URLs {
@@ -252,9 +256,14 @@ func (c Config) connect(role string, log *slog.Logger) (*nats.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	where := strings.Join(c.URLs, ",")
+	if c.InProcess != nil {
+		where = "the embedded server"
+		opts = append(opts, nats.InProcessServer(c.InProcess))
+	}
 	nc, err := nats.Connect(strings.Join(c.URLs, ","), opts...)
 	if err != nil {
-		return nil, fmt.Errorf("broker: connect to %s: %w", strings.Join(c.URLs, ","), err)
+		return nil, fmt.Errorf("broker: connect to %s: %w", where, err)
 	}
 	return nc, nil
 }

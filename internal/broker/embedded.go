@@ -9,20 +9,18 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 )
 
 // EmbeddedConfig configures the in-process NATS JetStream server of a
-// single node.
+// single node. The server opens no listener: its only clients are in the
+// same process and connect through Embedded.Config (nats.InProcessServer),
+// so no other process on the machine can read the stream or publish to it
+// around the HTTP ingest's authentication and validation.
 type EmbeddedConfig struct {
 	// Dir holds the JetStream file store (required; Custody uses
 	// <data_dir>/nats). Streams, consumers and messages survive a restart.
 	Dir string
-	// Host to listen on (default 127.0.0.1: only this machine's processes
-	// can connect).
-	Host string
-	// Port to listen on (default -1: a free port chosen at start; the
-	// clients are in the same process and ask ClientURL).
-	Port int
 	// ServerName names the server in logs and monitoring (default
 	// custody-embedded).
 	ServerName string
@@ -40,12 +38,6 @@ const EmbeddedMaxMessageBytes = 6 << 20
 const readyTimeout = 10 * time.Second
 
 func (c *EmbeddedConfig) setDefaults() {
-	if c.Host == "" {
-		c.Host = "127.0.0.1"
-	}
-	if c.Port == 0 {
-		c.Port = -1
-	}
 	if c.ServerName == "" {
 		c.ServerName = "custody-embedded"
 	}
@@ -57,9 +49,6 @@ func (c EmbeddedConfig) Validate() error {
 	var errs []error
 	if c.Dir == "" {
 		errs = append(errs, errors.New("broker.embedded.dir: is required (the JetStream file store)"))
-	}
-	if c.Port < -1 || c.Port > 65535 {
-		errs = append(errs, fmt.Errorf("broker.embedded.port: must be -1 (any free port) or 1..65535, got %d", c.Port))
 	}
 	if !plainName(c.ServerName) {
 		errs = append(errs, fmt.Errorf("broker.embedded.server_name: must be a name without spaces, dots or wildcards, got %q", c.ServerName))
@@ -86,8 +75,8 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig, log *slog.Logger) (*
 	log = log.With("component", "nats-embedded")
 	opts := &server.Options{
 		ServerName: cfg.ServerName,
-		Host:       cfg.Host,
-		Port:       cfg.Port,
+		// No listener (see EmbeddedConfig): clients connect in-process.
+		DontListen: true,
 		JetStream:  true,
 		StoreDir:   cfg.Dir,
 		MaxPayload: embeddedMaxPayload,
@@ -117,7 +106,7 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig, log *slog.Logger) (*
 		return nil, fmt.Errorf("broker: embedded server on %s: JetStream did not start (see the log)", cfg.Dir)
 	}
 	e := &Embedded{srv: srv, dir: cfg.Dir, log: log}
-	log.Info("embedded NATS JetStream ready", "url", e.ClientURL(), "dir", cfg.Dir,
+	log.Info("embedded NATS JetStream ready (in-process only, no listener)", "dir", cfg.Dir,
 		"startup", time.Since(start).Round(time.Millisecond))
 	return e, nil
 }
@@ -140,8 +129,21 @@ func waitReady(ctx context.Context, srv *server.Server, logs *serverLog) error {
 	}
 }
 
-// ClientURL is the URL clients in this process connect to.
-func (e *Embedded) ClientURL() string { return e.srv.ClientURL() }
+// Config is the broker configuration of this server's clients, defaults
+// applied: they connect in-process (Config.InProcess).
+func (e *Embedded) Config() Config {
+	return Config{InProcess: e.srv}.WithDefaults()
+}
+
+// Connect opens a plain NATS connection to the server, in-process (for
+// administration and tests; Custody's own clients use Config).
+func (e *Embedded) Connect(opts ...nats.Option) (*nats.Conn, error) {
+	nc, err := nats.Connect("", append(opts, nats.InProcessServer(e.srv))...)
+	if err != nil {
+		return nil, fmt.Errorf("broker: connect to the embedded server: %w", err)
+	}
+	return nc, nil
+}
 
 // Shutdown stops the server gracefully and waits until it has: it stops
 // accepting clients, closes the JetStream store (flushing it), disconnects

@@ -90,6 +90,10 @@ func streamConfig(cfg Config) jetstream.StreamConfig {
 		Discard:    jetstream.DiscardOld,
 		MaxAge:     cfg.MaxAge,
 		Duplicates: cfg.DuplicateWindow,
+		// No client may delete or purge messages: what ingest acknowledged
+		// stays until the pipeline has stored it (or MaxAge).
+		DenyDelete: true,
+		DenyPurge:  true,
 	}
 }
 

@@ -106,7 +106,7 @@ func TestKafkaTransport_TwoReplicasInOneGroup_StoreEveryEventOnce(t *testing.T) 
 	// reach Kafka and the pipeline a second time.
 	kcfg := node.KafkaConfig(cfg)
 	pub := newPublisher(t, kcfg)
-	blind, err := kafka.NewSink(pub, kcfg, env.Hasher)
+	blind, err := kafka.NewSink(pub, kcfg, env.Hasher, testSigner(t, env.Hasher))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,16 @@ import (
 	"github.com/custodyhq/custody/internal/kafka"
 )
 
+// testSigner signs as a node with hasher's identifier key does.
+func testSigner(t testing.TB, hasher *identity.Hasher) *batchmsg.Signer {
+	t.Helper()
+	s, err := batchmsg.NewSigner(hasher.DeriveKey(batchmsg.SignerPurpose))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func newHasher(t testing.TB) *identity.Hasher {
 	t.Helper()
 	key := make([]byte, 32)
@@ -68,7 +78,7 @@ func TestSink_KeepsEachSubjectOnOnePartitionInOrder(t *testing.T) {
 	ensure(t, cfg)
 	pub := newPublisher(t, cfg)
 	hasher := newHasher(t)
-	sink, err := kafka.NewSink(pub, cfg, hasher)
+	sink, err := kafka.NewSink(pub, cfg, hasher, testSigner(t, hasher))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +173,7 @@ func TestSink_SplitsALargeBatchWithinTheTopicLimit(t *testing.T) {
 	cfg.Partitions = 2
 	ensure(t, cfg)
 	pub := newPublisher(t, cfg)
-	sink, err := kafka.NewSink(pub, cfg, newHasher(t))
+	sink, err := kafka.NewSink(pub, cfg, newHasher(t), testSigner(t, newHasher(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

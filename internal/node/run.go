@@ -131,7 +131,7 @@ func MountAPI(srv *server.Server, cfg config.Config, store *storage.Storage, sin
 	if err != nil {
 		return err
 	}
-	h.KeepRejected(keepRejected{store.Rejected()})
+	h.KeepRejected(keepRejected{store: store.Rejected(), stage: rejected.StageHTTP})
 	authn, err := authenticator(cfg, log)
 	if err != nil {
 		return err
@@ -161,11 +161,15 @@ func authenticator(cfg config.Config, log *slog.Logger) (*auth.Authenticator, er
 	return auth.New(tokens, cfg.Dev)
 }
 
-// keepRejected adapts the rejected-event store to the HTTP handler's port.
-type keepRejected struct{ store *rejected.Store }
+// keepRejected adapts the rejected-event store to the ports of HTTP ingest
+// and the pipeline, which keep what they reject at their stage.
+type keepRejected struct {
+	store *rejected.Store
+	stage string
+}
 
 func (k keepRejected) Keep(ctx context.Context, results []event.Result) error {
-	return k.store.Put(ctx, rejected.FromResults(results, rejected.StageHTTP, time.Now()))
+	return k.store.Put(ctx, rejected.FromResults(results, k.stage, time.Now()))
 }
 
 // LoadTaxonomy loads the built-in taxonomy and each tenant's extension file.

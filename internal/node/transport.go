@@ -14,11 +14,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/custodyhq/custody/internal/batchmsg"
 	"github.com/custodyhq/custody/internal/broker"
 	"github.com/custodyhq/custody/internal/config"
+	"github.com/custodyhq/custody/internal/event"
 	"github.com/custodyhq/custody/internal/ingest"
 	"github.com/custodyhq/custody/internal/kafka"
 	"github.com/custodyhq/custody/internal/pipeline"
+	"github.com/custodyhq/custody/internal/rejected"
 	"github.com/custodyhq/custody/internal/storage"
 )
 
@@ -54,13 +57,32 @@ func KafkaConfig(cfg config.Config) kafka.Config {
 	}.WithDefaults()
 }
 
-// pipelineConfig is the pipeline of every broker mode on topic and poison.
+// PipelineConfig is the pipeline of every broker mode on topic and poison.
 // A batch still being retried when the broker gives it to another
 // consumer (NATS: AckWait; Kafka: a rebalance) is appended twice, which is
 // harmless (the log is idempotent), so attempts stay short and bounded.
-func pipelineConfig(topic, poison string) pipeline.Config {
+// Batches the ingest sink signed are trusted; any other is validated with
+// the taxonomy, and its invalid events are kept as rejected.
+func PipelineConfig(cfg config.Config, store *storage.Storage, topic, poison string) (pipeline.Config, error) {
+	tax, err := LoadTaxonomy(cfg)
+	if err != nil {
+		return pipeline.Config{}, err
+	}
+	signer, err := BatchSigner(store)
+	if err != nil {
+		return pipeline.Config{}, err
+	}
 	return pipeline.Config{Topic: topic, PoisonTopic: poison, HandlerTimeout: 20 * time.Second,
-		Retry: pipeline.Retry{MaxRetries: 2, MaxInterval: 5 * time.Second}}
+		Retry:  pipeline.Retry{MaxRetries: 2, MaxInterval: 5 * time.Second},
+		Signer: signer, Validation: event.Options{Vocabulary: tax},
+		Rejected: keepRejected{store: store.Rejected(), stage: rejected.StagePipeline}}, nil
+}
+
+// BatchSigner signs the batches the ingest sink publishes and verifies them
+// in the pipeline, under a key derived from the identifier key, which every
+// process of a deployment holds.
+func BatchSigner(store *storage.Storage) (*batchmsg.Signer, error) {
+	return batchmsg.NewSigner(store.Hasher.DeriveKey(batchmsg.SignerPurpose))
 }
 
 // OpenTransport starts what broker.mode asks for: nothing (direct: ingest
@@ -91,7 +113,7 @@ func OpenTransport(ctx context.Context, cfg config.Config, store *storage.Storag
 			return nil, fmt.Errorf("start embedded NATS: %w", err)
 		}
 		t.closers = append(t.closers, emb.Shutdown)
-		bcfg.URLs = []string{emb.ClientURL()}
+		bcfg.URLs, bcfg.InProcess = nil, emb.Config().InProcess
 	}
 	fail := func(err error) (*Transport, error) {
 		t.Close()
@@ -99,7 +121,10 @@ func OpenTransport(ctx context.Context, cfg config.Config, store *storage.Storag
 	}
 	// AckWait is how long a message delivered to a process that died waits
 	// before it is delivered again: the recovery time after a crash.
-	pcfg := pipelineConfig(bcfg.Subject, bcfg.PoisonSubject)
+	pcfg, err := PipelineConfig(cfg, store, bcfg.Subject, bcfg.PoisonSubject)
+	if err != nil {
+		return fail(err)
+	}
 	if cfg.Broker.Mode == "embedded" {
 		bcfg.AckWait = 30 * time.Second
 	}
@@ -111,7 +136,11 @@ func OpenTransport(ctx context.Context, cfg config.Config, store *storage.Storag
 		return fail(err)
 	}
 	t.closers = append([]func(){func() { _ = pub.Close() }}, t.closers...)
-	sink := broker.NewSink(pub, bcfg.Subject)
+	signer, err := BatchSigner(store)
+	if err != nil {
+		return fail(err)
+	}
+	sink := broker.NewSink(pub, bcfg.Subject, signer)
 	if cfg.Broker.Mode == "embedded" {
 		// The embedded server takes 8 MiB messages: a group of requests
 		// (GroupCommit, up to 10,000 events) becomes one message, and the
@@ -161,7 +190,11 @@ func openKafka(ctx context.Context, cfg config.Config, store *storage.Storage, w
 		return nil, err
 	}
 	t.closers = append(t.closers, func() { _ = pub.Close() })
-	if t.Sink, err = kafka.NewSink(pub, kcfg, store.Hasher); err != nil {
+	signer, err := BatchSigner(store)
+	if err != nil {
+		return fail(err)
+	}
+	if t.Sink, err = kafka.NewSink(pub, kcfg, store.Hasher, signer); err != nil {
 		return fail(err)
 	}
 	if !withPipeline {
@@ -172,7 +205,11 @@ func openKafka(ctx context.Context, cfg config.Config, store *storage.Storage, w
 		return fail(err)
 	}
 	t.closers = append([]func(){func() { _ = sub.Close() }}, t.closers...)
-	if t.pipeline, err = pipeline.New(pipelineConfig(kcfg.Topic, kcfg.PoisonTopic), sub, pub, store.Events, log, registry); err != nil {
+	pcfg, err := PipelineConfig(cfg, store, kcfg.Topic, kcfg.PoisonTopic)
+	if err != nil {
+		return fail(err)
+	}
+	if t.pipeline, err = pipeline.New(pcfg, sub, pub, store.Events, log, registry); err != nil {
 		return fail(err)
 	}
 	return t, nil

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/custodyhq/custody/internal/batchmsg"
+	"github.com/custodyhq/custody/internal/event"
 )
 
 // Config configures a Pipeline. Zero values mean the defaults.
@@ -24,6 +27,22 @@ type Config struct {
 	// Coalesce is how batches delivered at the same time share one append
 	// (used when the Appender is an EntryAppender).
 	Coalesce Coalesce
+
+	// Signer verifies that a batch was published by Custody's HTTP ingest,
+	// which validated its events and signed it (broker.Sink). Only a
+	// signed batch is trusted as it is. Anything else on the topic is
+	// untrusted input, whatever its headers claim: a batch of events in
+	// the JSON format (batchmsg.FormatV1, which the SDK's broker transport
+	// publishes) is validated event by event as HTTP ingest validates, and
+	// a batch in the internal split form without a valid signature is
+	// poisoned. nil trusts nothing.
+	Signer *batchmsg.Signer
+	// Validation validates the events of untrusted batches (required: its
+	// Vocabulary is the taxonomy). Internal event types are never allowed.
+	Validation event.Options
+	// Rejected keeps the events of untrusted batches that fail validation
+	// (required).
+	Rejected Rejections
 }
 
 // Coalesce lets the batches the broker has delivered and not yet seen
@@ -128,6 +147,12 @@ func (c Config) Validate() error {
 	}
 	if r.Jitter < 0 || r.Jitter >= 1 {
 		bad("retry.jitter", "must be -1 (none) or in (0, 1), got %g", r.Jitter)
+	}
+	if c.Validation.Vocabulary == nil {
+		bad("validation", "a vocabulary (the taxonomy) is required: batches that Custody's ingest did not sign are validated before they are stored")
+	}
+	if c.Rejected == nil {
+		bad("rejected", "a store for the events of untrusted batches that fail validation is required")
 	}
 	if c.HandlerTimeout < 100*time.Millisecond {
 		bad("handler_timeout", "must be at least 100ms, got %s", c.HandlerTimeout)

@@ -13,19 +13,20 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/custodyhq/custody/internal/batchmsg"
 	"github.com/custodyhq/custody/internal/broker"
-	"github.com/custodyhq/custody/internal/clickhouse"
 	"github.com/custodyhq/custody/internal/clickhouse/chtest"
 	"github.com/custodyhq/custody/internal/event"
 	"github.com/custodyhq/custody/internal/eventlog"
 	"github.com/custodyhq/custody/internal/eventlog/logtest"
 	"github.com/custodyhq/custody/internal/identity"
 	"github.com/custodyhq/custody/internal/pipeline"
+	"github.com/custodyhq/custody/internal/rejected"
+	"github.com/custodyhq/custody/internal/taxonomy"
+	"github.com/custodyhq/custody/schema"
 )
 
 // env is a real embedded NATS JetStream server with the stream and the
@@ -36,6 +37,9 @@ type env struct {
 	cfg      broker.Config
 	pub      message.Publisher
 	log      *eventlog.Log
+	rejected *rejected.Store
+	signer   *batchmsg.Signer // the ingest sink's (sinks in tests sign with it)
+	tax      *taxonomy.Taxonomy
 	registry *prometheus.Registry
 	js       jetstream.JetStream
 }
@@ -50,14 +54,23 @@ func testLogger() *slog.Logger {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	conn := chtest.Embedded(t)
-	l := newLog(t, conn)
+	lt := logtest.Open(t, conn)
+	l := lt.Log
+	signer, err := batchmsg.NewSigner(lt.Hasher.DeriveKey(batchmsg.SignerPurpose))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tax, err := taxonomy.Load(schema.Taxonomy())
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, err := broker.StartEmbedded(context.Background(), broker.EmbeddedConfig{Dir: t.TempDir()}, testLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Shutdown)
 	cfg := broker.Config{
-		URLs: []string{srv.ClientURL()},
+		InProcess: srv.Config().InProcess,
 		// Short enough that a batch whose ack was lost in a shutdown comes
 		// back within the test, long enough that a busy batch is not
 		// redelivered while it is being appended.
@@ -75,7 +88,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pub.Close() })
-	nc, err := nats.Connect(srv.ClientURL())
+	nc, err := srv.Connect()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,12 +97,20 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, server: srv, cfg: cfg, pub: pub, log: l, registry: prometheus.NewRegistry(), js: js}
+	return &env{t: t, server: srv, cfg: cfg, pub: pub, log: l, rejected: rejected.New(conn, lt.Keys), signer: signer, tax: tax,
+		registry: prometheus.NewRegistry(), js: js}
 }
 
-// newLog migrates conn and builds the event log with fresh secrets.
-func newLog(t testing.TB, conn clickhouse.Conn) *eventlog.Log {
-	return logtest.Open(t, conn).Log
+// keepRejected keeps the pipeline's rejections in the real store.
+type keepRejected struct{ store *rejected.Store }
+
+func (k keepRejected) Keep(ctx context.Context, results []event.Result) error {
+	return k.store.Put(ctx, rejected.FromResults(results, rejected.StagePipeline, time.Now()))
+}
+
+// sink is the HTTP ingest's sink, signing as the node's does.
+func (e *env) sink() *broker.Sink {
+	return broker.NewSink(e.pub, e.cfg.Subject, e.signer)
 }
 
 // pipelineConfig retries quickly so that tests do not wait on backoff.
@@ -98,6 +119,9 @@ func (e *env) pipelineConfig() pipeline.Config {
 		Topic:          e.cfg.Subject,
 		Retry:          pipeline.Retry{MaxRetries: 5, InitialInterval: 10 * time.Millisecond, MaxInterval: 100 * time.Millisecond},
 		HandlerTimeout: 30 * time.Second,
+		Signer:         e.signer,
+		Validation:     event.Options{Vocabulary: e.tax},
+		Rejected:       keepRejected{e.rejected},
 	}
 }
 
@@ -343,7 +367,7 @@ func (e *env) metric(name string, labels ...string) float64 {
 // content (ids are random).
 func generate(n, people int, seed uint64) []*event.Event {
 	r := rand.New(rand.NewPCG(seed, seed))
-	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	out := make([]*event.Event, n)
 	for i := range out {
 		p := r.IntN(people)

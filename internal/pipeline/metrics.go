@@ -13,10 +13,16 @@ const (
 	resultPoisoned = "poisoned" // moved to the poison topic
 )
 
+// outcomeRejected counts, in custody_pipeline_events_total, the events of
+// unsigned batches that failed validation.
+const outcomeRejected = "rejected"
+
 type metrics struct {
-	events  *prometheus.CounterVec
-	batches *prometheus.CounterVec
-	latency prometheus.Histogram
+	// untrusted counts the batches without a valid signature.
+	untrusted prometheus.Counter
+	events    *prometheus.CounterVec
+	batches   *prometheus.CounterVec
+	latency   prometheus.Histogram
 	// appendEvents and appendMessages describe the shared appends
 	// (Coalesce): how many events and broker messages each took.
 	appendEvents   prometheus.Histogram
@@ -25,9 +31,13 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
+		untrusted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "custody_pipeline_unsigned_batches_total",
+			Help: "Broker messages without a valid signature of Custody's ingest, validated as untrusted input (or poisoned).",
+		}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "custody_pipeline_events_total",
-			Help: "Events the pipeline appended to the log, by outcome (stored, duplicate).",
+			Help: "Events the pipeline handled, by outcome: stored, duplicate (already in the log), rejected (an unsigned batch's event that failed validation).",
 		}, []string{"outcome"}),
 		batches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "custody_pipeline_batches_total",
@@ -49,7 +59,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Buckets: prometheus.ExponentialBuckets(1, 2, 11), // 1 .. 1,024
 		}),
 	}
-	for _, outcome := range []string{"stored", "duplicate"} {
+	for _, outcome := range []string{"stored", "duplicate", outcomeRejected} {
 		m.events.WithLabelValues(outcome)
 	}
 	for _, r := range []string{resultStored, resultFailed, resultPoisoned} {
@@ -63,6 +73,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.batches, err = register(reg, m.batches); err != nil {
+		return nil, err
+	}
+	if m.untrusted, err = register(reg, m.untrusted); err != nil {
 		return nil, err
 	}
 	if m.latency, err = register(reg, m.latency); err != nil {

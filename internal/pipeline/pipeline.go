@@ -34,6 +34,15 @@ type EntryAppender interface {
 	AppendEntries(ctx context.Context, entries []event.Entry) ([]eventlog.Outcome, error)
 }
 
+// Rejections keeps the events of untrusted batches that fail validation
+// (the rejected-event store, as HTTP ingest keeps its rejections).
+//
+// Contract: Keep stores every result it is given or returns an error; the
+// batch is then retried, so a result may be kept more than once.
+type Rejections interface {
+	Keep(ctx context.Context, rejected []event.Result) error
+}
+
 // Metadata a poisoned message carries besides the original's and
 // Watermill's (middleware.ReasonForPoisonedKey holds the error).
 const (
@@ -67,6 +76,7 @@ func New(cfg Config, sub message.Subscriber, pub message.Publisher, app Appender
 		return nil, err
 	}
 	cfg.setDefaults()
+	cfg.Validation.AllowInternalTypes = false // request.* events are Custody's own
 	if sub == nil || pub == nil || app == nil || log == nil {
 		return nil, errors.New("pipeline: subscriber, publisher, appender and logger are required")
 	}
@@ -137,19 +147,24 @@ func (p *Pipeline) handle(msg *message.Message) error {
 	)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(msg.Context()), p.cfg.HandlerTimeout)
 	defer cancel()
-	if ea, ok := p.app.(EntryAppender); ok {
-		entries, decodeErr := p.decodeEntries(msg)
-		if decodeErr != nil {
+	entries, decodeErr := p.decodeEntries(ctx, msg)
+	if decodeErr != nil {
+		if errors.Is(decodeErr, batchmsg.ErrFormat) {
 			return backoff.Permanent(decodeErr)
 		}
-		n = len(entries)
+		p.metrics.batches.WithLabelValues(resultFailed).Inc()
+		return decodeErr
+	}
+	n = len(entries)
+	if ea, ok := p.app.(EntryAppender); ok {
 		outcomes, err = p.appendEntries(ctx, ea, entries)
 	} else {
-		events, decodeErr := batchmsg.Decode(msg)
-		if decodeErr != nil {
-			return backoff.Permanent(decodeErr)
+		events := make([]*event.Event, len(entries))
+		for i := range entries {
+			if events[i], err = entries[i].Event(); err != nil {
+				return backoff.Permanent(fmt.Errorf("%w: %w", batchmsg.ErrFormat, err))
+			}
 		}
-		n = len(events)
 		outcomes, err = p.app.Append(ctx, events)
 	}
 	if err != nil {
@@ -173,12 +188,15 @@ func (p *Pipeline) handle(msg *message.Message) error {
 	return nil
 }
 
-// decodeEntries decodes msg. With a coalescer, the handler counts as
-// decoding meanwhile (a batch about to be appended may wait for it) and,
-// once this returns nil, must call appendEntries.
-func (p *Pipeline) decodeEntries(msg *message.Message) ([]event.Entry, error) {
+// decodeEntries decodes msg: as it is when Custody's ingest signed it,
+// else as untrusted input (see Config.Signer), keeping the events that
+// fail validation as rejected. An error wrapping batchmsg.ErrFormat is
+// permanent. With a coalescer, the handler counts as decoding meanwhile (a
+// batch about to be appended may wait for it) and, once this returns nil,
+// must call appendEntries.
+func (p *Pipeline) decodeEntries(ctx context.Context, msg *message.Message) ([]event.Entry, error) {
 	if p.coalescer == nil {
-		return batchmsg.DecodeEntries(msg)
+		return p.decode(ctx, msg)
 	}
 	p.coalescer.begin()
 	ok := false
@@ -187,9 +205,44 @@ func (p *Pipeline) decodeEntries(msg *message.Message) ([]event.Entry, error) {
 			p.coalescer.leave()
 		}
 	}()
-	entries, err := batchmsg.DecodeEntries(msg)
+	entries, err := p.decode(ctx, msg)
 	ok = err == nil
 	return entries, err
+}
+
+func (p *Pipeline) decode(ctx context.Context, msg *message.Message) ([]event.Entry, error) {
+	if p.cfg.Signer != nil && p.cfg.Signer.Verify(msg) {
+		return batchmsg.DecodeEntries(msg)
+	}
+	p.metrics.untrusted.Inc()
+	if f := msg.Metadata.Get(batchmsg.MetaFormat); f != batchmsg.FormatV1 {
+		return nil, fmt.Errorf("%w: a batch in format %q without a valid %s: only Custody's HTTP ingest publishes that format, and it signs what it publishes",
+			batchmsg.ErrFormat, f, batchmsg.MetaMAC)
+	}
+	results := event.DecodeBatch(msg.Payload, "application/x-ndjson", p.cfg.Validation)
+	entries := make([]event.Entry, 0, len(results))
+	var bad []event.Result
+	for _, r := range results {
+		if r.Event == nil {
+			bad = append(bad, r)
+			continue
+		}
+		e, err := event.Split(r.Event)
+		if err != nil {
+			return nil, fmt.Errorf("%w: event %d: %w", batchmsg.ErrFormat, r.Index, err)
+		}
+		entries = append(entries, e)
+	}
+	if len(bad) > 0 {
+		if err := p.cfg.Rejected.Keep(ctx, bad); err != nil {
+			return nil, fmt.Errorf("keep %d rejected events of an unsigned batch: %w", len(bad), err)
+		}
+		p.metrics.events.WithLabelValues(outcomeRejected).Add(float64(len(bad)))
+		p.log.Warn("unsigned batch: events that failed validation were kept as rejected, not stored",
+			"message_uuid", msg.UUID, "source", msg.Metadata.Get(batchmsg.MetaSource), "rejected", len(bad), "valid", len(entries),
+			"first_error", bad[0].Errors)
+	}
+	return entries, nil
 }
 
 // appendEntries appends entries, through the coalescer when there is one.

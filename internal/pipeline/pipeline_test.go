@@ -13,6 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
 
 	"github.com/custodyhq/custody/internal/batchmsg"
 	"github.com/custodyhq/custody/internal/broker"
@@ -21,6 +22,9 @@ import (
 	"github.com/custodyhq/custody/internal/eventlog"
 	"github.com/custodyhq/custody/internal/ingest"
 	"github.com/custodyhq/custody/internal/pipeline"
+	"github.com/custodyhq/custody/internal/rejected"
+	"github.com/custodyhq/custody/internal/taxonomy"
+	"github.com/custodyhq/custody/schema"
 )
 
 // Fault-injecting wrappers around the real event log.
@@ -121,7 +125,7 @@ func TestPipeline_StoresEachDistinctEventOnceDespiteDuplicateDeliveries(t *testi
 		msgs = append(msgs, m)
 	}
 	e.start(e.log, e.pipelineConfig())
-	sink := broker.NewSink(e.pub, e.cfg.Subject)
+	sink := e.sink()
 
 	start := time.Now()
 	for k, m := range msgs {
@@ -286,11 +290,17 @@ func TestPipeline_ForeignMessagesGoToPoisonWithoutBlockingOthers(t *testing.T) {
 	e.waitIdle(10 * time.Second)
 	e.assertEachOnce(good)
 
-	poisoned := e.poisoned()
-	if len(poisoned) != 2 {
-		t.Fatalf("%d poisoned messages, want 2", len(poisoned))
+	// The damaged batch claims the JSON format and carries no signature:
+	// it is untrusted input, its lines are rejected events (kept), not a
+	// poisoned batch.
+	if got := e.metric("custody_pipeline_events_total", "outcome", "rejected"); got != 2 {
+		t.Fatalf("rejected events of the damaged batch %v, want 2", got)
 	}
-	byOriginal := map[string]string{foreign.UUID: "hello, not events", damaged.UUID: string(damaged.Payload)}
+	poisoned := e.poisoned()
+	if len(poisoned) != 1 {
+		t.Fatalf("%d poisoned messages, want 1", len(poisoned))
+	}
+	byOriginal := map[string]string{foreign.UUID: "hello, not events"}
 	for _, m := range poisoned {
 		h := m.Headers()
 		orig := h.Get(pipeline.MetaOriginalUUID)
@@ -312,11 +322,105 @@ func TestPipeline_ForeignMessagesGoToPoisonWithoutBlockingOthers(t *testing.T) {
 	if orig := poisoned[0].Headers().Get(pipeline.MetaOriginalUUID); orig == foreign.UUID && poisoned[0].Headers().Get("content-type") != "text/plain" {
 		t.Fatalf("original metadata lost: %v", poisoned[0].Headers())
 	}
-	if got := e.metric("custody_pipeline_batches_total", "result", "poisoned"); got != 2 {
-		t.Fatalf("poisoned metric %v, want 2", got)
+	if got := e.metric("custody_pipeline_batches_total", "result", "poisoned"); got != 1 {
+		t.Fatalf("poisoned metric %v, want 1", got)
 	}
 	if got := e.metric("custody_pipeline_batches_total", "result", "failed"); got != 0 {
 		t.Fatalf("format errors were retried: %v failed attempts", got)
+	}
+}
+
+// Issue 17: a process that reached the broker published, past HTTP ingest's
+// authentication and validation, a batch with the format header of the
+// JSON form and an event of category "totally.bogus.category", and it was
+// stored and served. Batches Custody's ingest did not sign are untrusted:
+// their events are validated as HTTP ingest validates them (invalid ones
+// kept as rejected, internal types refused), and a batch in the internal
+// split form without a valid signature is poisoned, never stored.
+func TestPipeline_UnsignedBatchesAreValidatedAsUntrustedInput(t *testing.T) {
+	e := newEnv(t)
+	events := generate(9, 3, 21) // every third is data.collected
+	valid, bogus, internal := events[0], events[3], events[6]
+	bogus.Data.(*event.Collected).Elements[0].Category = "totally.bogus.category"
+	internal.Type = event.TypeRequestOpened
+	forged, err := batchmsg.Encode([]*event.Event{valid, bogus, internal}, "intruder")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Published as an intruder would, with a plain NATS client and the
+	// format header, not through the ingest sink.
+	nc, err := e.server.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	raw := nats.NewMsg(e.cfg.Subject)
+	raw.Data = forged.Payload
+	raw.Header.Set(batchmsg.MetaFormat, batchmsg.FormatV1)
+	raw.Header.Set(batchmsg.MetaCount, "3")
+	if _, err := e.js.PublishMsg(context.Background(), raw); err != nil {
+		t.Fatal(err)
+	}
+	// The internal split form: unsigned, and signed under another key.
+	split := func(evs []*event.Event) *message.Message {
+		entries := make([]event.Entry, len(evs))
+		for i, ev := range evs {
+			if entries[i], err = event.Split(ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return batchmsg.EncodeEntries(entries, "intruder")
+	}
+	unsigned := split(generate(5, 5, 22))
+	otherKey, err := batchmsg.NewSigner(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongKey := split(generate(5, 5, 23))
+	otherKey.Sign(wrongKey)
+	tampered := split(generate(5, 5, 24))
+	e.signer.Sign(tampered)
+	tampered.Metadata.Set(batchmsg.MetaSource, "http-but-not-really")
+	for _, m := range []*message.Message{unsigned, wrongKey, tampered} {
+		if err := e.pub.Publish(e.cfg.Subject, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	e.start(e.log, e.pipelineConfig())
+	e.waitCount(1, time.Minute)
+	waitFor(t, "three poisoned batches", time.Minute, func() bool { return len(e.poisoned()) == 3 })
+	e.waitIdle(5 * time.Second)
+	if n := e.count(); n != 1 {
+		t.Fatalf("%d events stored, want only the valid one", n)
+	}
+	e.assertEachOnce([]*event.Event{valid})
+	if got := e.metric("custody_pipeline_events_total", "outcome", "rejected"); got != 2 {
+		t.Fatalf("rejected %v events, want 2 (the bogus category and the internal type)", got)
+	}
+	kept, err := e.rejected.List(context.Background(), rejected.Filter{Tenant: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reasons []string
+	for _, r := range kept {
+		if r.Stage != rejected.StagePipeline {
+			t.Fatalf("rejection at stage %q, want %q", r.Stage, rejected.StagePipeline)
+		}
+		for _, fe := range r.Errors {
+			reasons = append(reasons, fe.Path+": "+fe.Reason)
+		}
+	}
+	if all := strings.Join(reasons, "\n"); len(kept) != 2 || !strings.Contains(all, "totally.bogus.category") || !strings.Contains(all, "type") {
+		t.Fatalf("kept rejections %d with errors:\n%s", len(kept), all)
+	}
+	for _, m := range e.poisoned() {
+		if r := m.Headers().Get(middleware.ReasonForPoisonedKey); !strings.Contains(r, batchmsg.MetaMAC) {
+			t.Fatalf("poison reason %q does not say the signature is missing or wrong", r)
+		}
+	}
+	if got := e.metric("custody_pipeline_unsigned_batches_total"); got != 4 {
+		t.Fatalf("unsigned batches metric %v, want 4", got)
 	}
 }
 
@@ -399,7 +503,7 @@ func TestSink_RepeatsInARequestAreDuplicatesAndStoredEventsSentAgainAreStoredOnc
 	}
 	// The sink asks nothing of the log: the pipeline's append is the one
 	// check of an id against it.
-	sink := broker.NewSink(e.pub, e.cfg.Subject)
+	sink := e.sink()
 	req := append(append([]*event.Event(nil), events...), events[120])
 	verdicts, err := sink.Accept(ctx, req)
 	if err != nil {
@@ -430,7 +534,7 @@ func TestSink_SplitsLargeRequestsByCountAndSize(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	events := generate(2_500, 300, 9)
-	sink := broker.NewSink(e.pub, e.cfg.Subject)
+	sink := e.sink()
 	if _, err := sink.Accept(ctx, events[:2_400]); err != nil {
 		t.Fatal(err)
 	}
@@ -463,14 +567,18 @@ func TestSink_FailsWhenTheBrokerDoesNotStore(t *testing.T) {
 	if err := e.js.DeleteStream(context.Background(), e.cfg.Stream); err != nil {
 		t.Fatal(err)
 	}
-	sink := broker.NewSink(e.pub, e.cfg.Subject)
+	sink := e.sink()
 	if _, err := sink.Accept(context.Background(), generate(5, 1, 12)); err == nil {
 		t.Fatal("accepted events the broker did not store")
 	}
 }
 
 func TestConfig_Validate(t *testing.T) {
-	ok := pipeline.Config{Topic: "custody.events"}
+	tax, err := taxonomy.Load(schema.Taxonomy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := pipeline.Config{Topic: "custody.events", Validation: event.Options{Vocabulary: tax}, Rejected: keepRejected{}}
 	if err := ok.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -490,6 +598,8 @@ func TestConfig_Validate(t *testing.T) {
 		{"close timeout", "pipeline.close_timeout", func(c *pipeline.Config) { c.CloseTimeout = time.Second }},
 		{"coalesce max events", "pipeline.coalesce.max_events", func(c *pipeline.Config) { c.Coalesce.MaxEvents = -2 }},
 		{"coalesce linger", "pipeline.coalesce.linger", func(c *pipeline.Config) { c.Coalesce.Linger = time.Hour }},
+		{"no taxonomy to validate unsigned batches", "pipeline.validation", func(c *pipeline.Config) { c.Validation = event.Options{} }},
+		{"nowhere to keep rejected events", "pipeline.rejected", func(c *pipeline.Config) { c.Rejected = nil }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := ok

@@ -25,6 +25,7 @@ import (
 	"github.com/custodyhq/custody/internal/config"
 	"github.com/custodyhq/custody/internal/event"
 	"github.com/custodyhq/custody/internal/ingest"
+	"github.com/custodyhq/custody/internal/node"
 	"github.com/custodyhq/custody/internal/pipeline"
 	"github.com/custodyhq/custody/internal/pipeline/pipelinetest"
 	"github.com/custodyhq/custody/internal/storage"
@@ -101,7 +102,7 @@ func BenchmarkIngestHTTP(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer emb.Shutdown()
-	bcfg := broker.Config{URLs: []string{emb.ClientURL()}}.WithDefaults()
+	bcfg := emb.Config()
 	if err := broker.EnsureStream(ctx, bcfg); err != nil {
 		b.Fatal(err)
 	}
@@ -115,7 +116,11 @@ func BenchmarkIngestHTTP(b *testing.B) {
 		b.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	p, err := pipeline.New(pipeline.Config{Topic: bcfg.Subject}, sub, pub, store.Events, log, reg)
+	pcfg, err := node.PipelineConfig(cfg, store, bcfg.Subject, bcfg.PoisonSubject)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := pipeline.New(pcfg, sub, pub, store.Events, log, reg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -128,7 +133,11 @@ func BenchmarkIngestHTTP(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sink := broker.NewSink(pub, bcfg.Subject)
+	signer, err := node.BatchSigner(store)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sink := broker.NewSink(pub, bcfg.Subject, signer)
 	sink.MaxMessageBytes, sink.MaxMessageEvents = broker.EmbeddedMaxMessageBytes, 10_000
 	h, err := ingest.NewHandler(ingest.Config{MaxBodyBytes: 64 << 20}, event.Options{Vocabulary: tax}, sink, log, prometheus.NewRegistry())
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/custodyhq/custody/internal/clickhouse/chtest"
 	"github.com/custodyhq/custody/internal/config"
 	"github.com/custodyhq/custody/internal/eventlog/logtest"
+	"github.com/custodyhq/custody/internal/node"
 	"github.com/custodyhq/custody/internal/pipeline"
 	"github.com/custodyhq/custody/internal/storage"
 	"github.com/custodyhq/custody/sdk"
@@ -39,7 +40,7 @@ func TestIngest_100kEventsThroughTheSDKWithDuplicatesAndARestartAreStoredOnce(t 
 		t.Fatal(err)
 	}
 	defer emb.Shutdown()
-	bcfg := broker.Config{URLs: []string{emb.ClientURL()}}.WithDefaults()
+	bcfg := emb.Config()
 	if err := broker.EnsureStream(ctx, bcfg); err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,11 @@ func TestIngest_100kEventsThroughTheSDKWithDuplicatesAndARestartAreStoredOnce(t 
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := pipeline.New(pipeline.Config{Topic: bcfg.Subject, PoisonTopic: bcfg.PoisonSubject}, sub, pub, store.Events, log, prometheus.NewRegistry())
+		pcfg, err := node.PipelineConfig(cfg, store, bcfg.Subject, bcfg.PoisonSubject)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := pipeline.New(pcfg, sub, pub, store.Events, log, prometheus.NewRegistry())
 		if err != nil {
 			t.Fatal(err)
 		}
