@@ -71,7 +71,7 @@ func NewSink(pub message.Publisher, topic string, signer *batchmsg.Signer) *Sink
 }
 
 // Accept implements ingest.Sink. An event whose id appears earlier in the
-// same call is Duplicate and not published; every other is Accepted. They
+// same call, in the same tenant, is Duplicate and not published; every other is Accepted. They
 // are encoded (batchmsg, at most MaxMessageEvents events and
 // MaxMessageBytes per message, one PartitionKey per message when set, all
 // sharing one correlation id) and published in one call; Accept returns
@@ -80,14 +80,19 @@ func NewSink(pub message.Publisher, topic string, signer *batchmsg.Signer) *Sink
 // request, which is safe because the log keeps one event per id.
 func (s *Sink) Accept(ctx context.Context, events []*event.Event) ([]ingest.Verdict, error) {
 	verdicts := make([]ingest.Verdict, len(events))
-	seen := make(map[uuid.UUID]bool, len(events))
+	type key struct {
+		id     uuid.UUID
+		tenant string
+	}
+	seen := make(map[key]bool, len(events))
 	fresh := make([]*event.Event, 0, len(events))
 	for i, e := range events {
-		if seen[e.ID] {
+		k := key{e.ID, e.Tenant}
+		if seen[k] {
 			verdicts[i] = ingest.Duplicate
 			continue
 		}
-		seen[e.ID] = true
+		seen[k] = true
 		verdicts[i] = ingest.Accepted
 		fresh = append(fresh, e)
 	}

@@ -335,7 +335,7 @@ func TestAppend_NoRawIdentifierOrValueIsStoredInTheClear(t *testing.T) {
 	for _, q := range []string{
 		"SELECT concat(toString(tuple(*)), '') AS dump FROM events",
 		"SELECT concat(toString(tuple(*)), '') AS dump FROM event_identifiers",
-		"SELECT concat(toString(tuple(*)), '') AS dump FROM event_ids",
+		"SELECT concat(toString(tuple(*)), '') AS dump FROM event_ids_v2",
 		"SELECT concat(toString(tuple(*)), '') AS dump FROM subject_keys",
 	} {
 		stored = stored[:0]
@@ -470,5 +470,55 @@ func TestFormatLists_ReadBackAsTheyWere(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+// Issue 17: the same event id sent by another tenant was dropped as a
+// duplicate. An event is a tenant and an id: the same id in two tenants is
+// two events, each stored once.
+func TestAppend_TheSameIDInTwoTenantsIsTwoEvents(t *testing.T) {
+	l := newLog(t, chtest.Embedded(t))
+	ctx := context.Background()
+	acme := generate("acme", 20, 5, 31)
+	globex := generate("globex", 20, 5, 32)
+	for i := range globex {
+		globex[i].ID = acme[i].ID
+	}
+	// One tenant first, then the other; then both again, in one batch with
+	// the same id twice in each tenant.
+	for _, batch := range [][]*event.Event{acme, globex} {
+		out, err := l.Append(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, o := range out {
+			if o != Stored {
+				t.Fatalf("event %d: %s, want stored", i, o)
+			}
+		}
+	}
+	again := append(append(append([]*event.Event(nil), acme...), globex...), acme[0], globex[0])
+	out, err := l.Append(ctx, again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range out {
+		if o != Duplicate {
+			t.Fatalf("event %d sent again: %s, want duplicate", i, o)
+		}
+	}
+	for _, tenant := range []string{"acme", "globex"} {
+		if n, err := l.Count(ctx, tenant); err != nil || n != 20 {
+			t.Fatalf("%s holds %d events (%v), want 20", tenant, n, err)
+		}
+	}
+	if n, err := l.Count(ctx, ""); err != nil || n != 40 {
+		t.Fatalf("the log holds %d events (%v), want 40", n, err)
+	}
+	ids := visibleIDs(t, l)
+	for _, e := range acme {
+		if ids[e.ID] != 2 {
+			t.Fatalf("id %s visible %d times in a scan, want 2 (one per tenant)", e.ID, ids[e.ID])
+		}
 	}
 }

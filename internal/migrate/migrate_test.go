@@ -20,11 +20,13 @@ import (
 var productTables = map[string]string{
 	"events":               "ReplacingMergeTree",
 	"event_ids":            "ReplacingMergeTree",
-	"event_ids_mv":         "MaterializedView",
+	"event_ids_v2":         "ReplacingMergeTree",
+	"event_ids_v2_mv":      "MaterializedView",
 	"event_identifiers":    "ReplacingMergeTree",
 	"event_identifiers_mv": "MaterializedView",
 	"subject_keys":         "ReplacingMergeTree",
 	"rejected_events":      "ReplacingMergeTree",
+	"key_fingerprints":     "ReplacingMergeTree",
 	"custody_migrations":   "ReplacingMergeTree",
 }
 

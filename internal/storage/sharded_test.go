@@ -147,7 +147,7 @@ func TestShardedMode_RepositoriesWorkThroughDistributedTablesOnAOneShardCluster(
 	}
 	out, err = log.Append(ctx, []*event.Event{e})
 	if err != nil || out[0] != eventlog.Duplicate {
-		t.Fatalf("second append: %v %v, want duplicate (event_ids_all, fed by the view on the local table)", out, err)
+		t.Fatalf("second append: %v %v, want duplicate (event_ids_v2_all, fed by the view on the local table)", out, err)
 	}
 	ref, err := hasher.Ref(identity.Identifier{Kind: identity.Email, Value: "jane@example.com"})
 	if err != nil {

@@ -277,3 +277,41 @@ func TestSmallRequests_AnEventAcknowledgedAloneIsReadableWithinTheBound(t *testi
 		time.Sleep(50 * time.Millisecond) // idle again
 	}
 }
+
+// The same event id sent by two tenants, at once and one after the
+// other, is two events: both accepted, both stored (issue 17 found the
+// second dropped as a duplicate).
+func TestSmallRequests_TheSameIDInTwoTenantsIsStoredForBoth(t *testing.T) {
+	n := startSingleNode(t)
+	client := &http.Client{Timeout: time.Minute}
+	defer client.CloseIdleConnections()
+	together, apart := uuid.New(), uuid.New()
+	body := append(oneEvent("tenant-a", together, 1), oneEvent("tenant-b", together, 1)...)
+	for _, b := range [][]byte{body, oneEvent("tenant-a", apart, 2)} {
+		if _, err := n.post(client, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	waitStored := func(tenant string, want uint64) {
+		deadline := time.Now().Add(time.Minute)
+		for {
+			c, err := n.store.Events.Count(ctx, tenant)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s holds %d events, want %d", tenant, c, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitStored("tenant-a", 2)
+	if _, err := n.post(client, oneEvent("tenant-b", apart, 2)); err != nil {
+		t.Fatal(err)
+	}
+	waitStored("tenant-b", 2)
+}
