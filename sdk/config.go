@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/custodyhq/custody/internal/event"
+	"github.com/custodyhq/custody/internal/identity"
 	"github.com/custodyhq/custody/internal/taxonomy"
 	"github.com/custodyhq/custody/schema"
 )
@@ -76,6 +77,12 @@ type Config struct {
 	// for the client-side check, keyed by tenant (see
 	// LoadTaxonomyExtension).
 	TaxonomyExtensions map[string]TaxonomyExtension
+	// PhoneRegions maps a tenant to its default phone region (US, CA or
+	// GB), as the server's tenants.<tenant>.default_phone_region: that
+	// tenant's phone identifiers written without a country code are read
+	// as national numbers of the region and sent in E.164. Other phones
+	// without a country code are refused here, as the server would.
+	PhoneRegions map[string]string
 
 	// OnError receives every asynchronous delivery failure, a
 	// *DeliveryError naming the events concerned. It runs on the client's
@@ -167,7 +174,12 @@ func (c Config) build() (event.Options, error) {
 	} else if d.RetryMax < d.RetryBase {
 		bad("Config.RetryMax (%s) must be at least RetryBase (%s)", d.RetryMax, d.RetryBase)
 	}
-	opts := event.Options{Vocabulary: event.AnyTerm}
+	opts := event.Options{Vocabulary: event.AnyTerm, PhoneRegions: d.PhoneRegions}
+	for tenant, region := range d.PhoneRegions {
+		if !identity.KnownPhoneRegion(region) {
+			bad("Config.PhoneRegions[%q]: %q is not a supported phone region (%s)", tenant, region, strings.Join(identity.PhoneRegions(), ", "))
+		}
+	}
 	if !d.SkipTaxonomy || len(d.TaxonomyExtensions) > 0 {
 		tax, err := loadTaxonomy(d.TaxonomyExtensions)
 		if err != nil {

@@ -117,7 +117,8 @@ func Email(v string) Identifier { return Identifier{Kind: KindEmail, Value: v} }
 
 // Phone is a phone number with its country code (E.164, e.g. +14155550100;
 // spaces, dashes and parentheses are fine). A number without a country code
-// is rejected, not guessed.
+// is rejected, not guessed, unless the event's tenant has a default phone
+// region (Config.PhoneRegions).
 func Phone(v string) Identifier { return Identifier{Kind: KindPhone, Value: v} }
 
 // UserID is a user id of your service.

@@ -35,11 +35,17 @@ security.master_key_file), keep the old one in CUSTODY_PREVIOUS_MASTER_KEYS
 
 Only wrappings change: no value is decrypted and no key material is printed.
 With the embedded engine, stop the server first (one process owns the data
-directory).`,
+directory).
+
+Custody records the fingerprints of its identifier key and active master
+key in storage and refuses to start with a missing or different key (a
+new key is generated only into an empty installation). custody keys
+fingerprint prints the fingerprints of the configured keys or of key
+files, to find the backup the refusal asks for.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newKeysStatus(g), newKeysRewrap(g))
+	cmd.AddCommand(newKeysStatus(g), newKeysRewrap(g), newKeysFingerprint(g))
 	return cmd
 }
 
@@ -279,4 +285,66 @@ func printRewrapSummary(w io.Writer, r keyring.RewrapResult, tenant string) {
 			fmt.Fprintf(w, "  tenant %s, key %s, under %s: %s\n", f.Tenant, f.KeyID, f.MasterKeyID, f.Reason)
 		}
 	}
+}
+
+func newKeysFingerprint(g *globalFlags) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "fingerprint [FILE...]",
+		Short: "Print the fingerprints of the configured keys, or of key files, without printing the keys",
+		Long: `Prints the fingerprint (kfp1-…) of each key file given, or, without files,
+of the keys the configuration names (identifier key, master key, previous
+master keys; from CUSTODY_* variables or files), and each master key's id
+(mk-…). A fingerprint reveals nothing of its key.
+
+Custody records the fingerprints of the keys the stored data was written
+under, and refuses to start with a missing or different key, naming the
+fingerprint it expects: compare it with the files of your backup to find
+the key to restore. Opens no storage and creates nothing.`,
+		Example: `  custody keys fingerprint
+  custody keys fingerprint /backup/keys/identifier.key /backup/keys/master.key`,
+		RunE: func(cmd *cobra.Command, files []string) error {
+			var keys []storage.KeyFingerprint
+			for _, f := range files {
+				raw, err := keyring.ReadSecretFile(f)
+				if err != nil {
+					return err
+				}
+				mk, err := keyring.NewMasterKey(raw)
+				keys = append(keys, storage.KeyFingerprint{Key: "file", Source: f, Fingerprint: keyring.Fingerprint(raw), MasterKeyID: mk.ID})
+				clear(raw)
+				if err != nil {
+					return err
+				}
+			}
+			if len(files) == 0 {
+				cfg, err := g.load()
+				if err != nil {
+					return err
+				}
+				if keys, err = storage.ConfiguredKeys(cfg); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), keys)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "KEY\tSOURCE\tFINGERPRINT\tAS MASTER KEY")
+			for _, k := range keys {
+				fp := k.Fingerprint
+				if fp == "" {
+					fp = "(file does not exist)"
+				}
+				id := k.MasterKeyID
+				if k.Key == "identifier" || id == "" {
+					id = "-"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.Key, k.Source, fp, id)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	return cmd
 }

@@ -228,7 +228,7 @@ answer, not a failure.`,
 			if err != nil {
 				return err
 			}
-			opts := event.Options{Vocabulary: tax}
+			opts := event.Options{Vocabulary: tax, PhoneRegions: cfg.PhoneRegions()}
 			return withRejected(cmd, g, func(s *storage.Storage, store *rejected.Store) error {
 				if all {
 					if ids, err = pendingIDs(cmd, store, tenant, st); err != nil {

@@ -1,8 +1,9 @@
 // Package audit keeps Custody's own processing on the record: every read of
 // a person's data (their record, lineage or report) is appended to the event
 // log as an access.recorded event — who read it, in which role, through
-// which operation, for what stated purpose — before the data is returned,
-// and can be listed per person (the access log).
+// which operation, for what stated purpose, and for a reveal of a value
+// reads otherwise mask, what was revealed (never the value) — before the
+// data is returned, and can be listed per person (the access log).
 //
 // Entries live in the log like any other event: idempotent by id, never
 // updated, under the identifier that was looked up (hashed). They take no
@@ -61,7 +62,11 @@ type Access struct {
 	Purpose    string
 	Found      bool
 	RequestID  string
-	At         time.Time // default now
+	// Revealed names what the read showed in clear that reads otherwise
+	// mask (a never-disclose value an admin revealed): the element, and
+	// the event when one was named. Never the value itself.
+	Revealed string
+	At       time.Time // default now
 }
 
 // Entry is one recorded access.
@@ -111,7 +116,8 @@ func (t *Trail) Record(ctx context.Context, a Access) error {
 	}
 	e := &event.Event{ID: uuid.New(), SpecVersion: event.SpecVersion, Type: event.TypeAccessRecorded, Source: "custody",
 		Time: a.At.UTC().Truncate(time.Millisecond), Tenant: a.Tenant, Subject: event.Subject{Identifiers: []identity.Identifier{id}},
-		Data: &event.Access{Actor: a.Actor, Role: a.Role, Operation: a.Operation, Purpose: a.Purpose, Found: a.Found, RequestID: a.RequestID}}
+		Data: &event.Access{Actor: a.Actor, Role: a.Role, Operation: a.Operation, Purpose: a.Purpose, Found: a.Found, RequestID: a.RequestID,
+			Revealed: strings.TrimSpace(a.Revealed)}}
 	if _, err := t.app.Append(ctx, []*event.Event{e}); err != nil {
 		return fmt.Errorf("record access: %w", err)
 	}

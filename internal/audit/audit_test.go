@@ -39,7 +39,8 @@ func TestTrailRecordsReadsPerPersonWithoutTouchingTheirRecord(t *testing.T) {
 	}
 	for _, a := range []audit.Access{
 		{Identifier: email, Actor: "ana", Role: "analyst", Operation: "graphql.subject", Purpose: "ticket 42", Found: true},
-		{Identifier: user, Actor: "root", Role: "admin", Operation: "cli.report", Purpose: "request req-1", Found: true, RequestID: "req-1"},
+		{Identifier: user, Actor: "root", Role: "admin", Operation: "cli.report", Purpose: "request req-1", Found: true, RequestID: "req-1",
+			Revealed: " value of card (financial.card_number), current "},
 		{Identifier: stranger, Actor: "ana", Role: "analyst", Operation: "graphql.subject", Purpose: "ticket 43"},
 	} {
 		if err := trail.Record(ctx, a); err != nil {
@@ -54,6 +55,7 @@ func TestTrailRecordsReadsPerPersonWithoutTouchingTheirRecord(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(got) != 2 || got[0].Operation != "cli.report" || got[0].RequestID != "req-1" || got[1].Actor != "ana" ||
+			got[0].Revealed != "value of card (financial.card_number), current" || got[1].Revealed != "" ||
 			got[1].Purpose != "ticket 42" || !got[0].At.After(got[1].At) {
 			t.Fatalf("access log by %v = %+v", id, got)
 		}

@@ -147,13 +147,32 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 
 // Require wraps next so only principals with one of roles (or Admin) reach
 // it: 401 with WWW-Authenticate without a valid token, 403 with a token of
-// another role.
+// another role. The refusal's body is {"error": "<what to do>"}.
 func (a *Authenticator) Require(next http.Handler, roles ...Role) http.Handler {
+	return a.RequireWith(next, writeRefusal, roles...)
+}
+
+// Refusal is why Require turned a request away.
+type Refusal struct {
+	// Status is http.StatusUnauthorized (no valid token) or
+	// http.StatusForbidden (a token of another role).
+	Status int
+	// Message says what is wrong and what to do; it never holds a secret.
+	Message string
+}
+
+// RefusalWriter writes the answer to a refused request, with ref.Status
+// as its status. A 401 already has its WWW-Authenticate header.
+type RefusalWriter func(w http.ResponseWriter, r *http.Request, ref Refusal)
+
+// RequireWith is Require with the refusals written by write, for an API
+// whose errors have another shape (GraphQL's errors[].extensions.code).
+func (a *Authenticator) RequireWith(next http.Handler, write RefusalWriter, roles ...Role) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := a.Authenticate(r)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="custody"`)
-			writeError(w, http.StatusUnauthorized, "send Authorization: Bearer <token>; the token is missing or unknown")
+			write(w, r, Refusal{Status: http.StatusUnauthorized, Message: "send Authorization: Bearer <token>; the token is missing or unknown"})
 			return
 		}
 		allowed := p.Role == Admin
@@ -161,7 +180,7 @@ func (a *Authenticator) Require(next http.Handler, roles ...Role) http.Handler {
 			allowed = allowed || p.Role == role
 		}
 		if !allowed {
-			writeError(w, http.StatusForbidden, fmt.Sprintf("token %q has role %s; this needs %s", p.Name, p.Role, joinRoles(roles)))
+			write(w, r, Refusal{Status: http.StatusForbidden, Message: fmt.Sprintf("token %q has role %s; this needs %s", p.Name, p.Role, joinRoles(roles))})
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
@@ -176,10 +195,10 @@ func joinRoles(roles []Role) string {
 	return strings.Join(append(s, "admin"), " or ")
 }
 
-func writeError(w http.ResponseWriter, code int, msg string) {
+func writeRefusal(w http.ResponseWriter, _ *http.Request, ref Refusal) {
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	fmt.Fprintf(w, "{\"error\":%q}\n", msg)
+	w.WriteHeader(ref.Status)
+	fmt.Fprintf(w, "{\"error\":%q}\n", ref.Message)
 }
 
 // Bootstrap returns the tokens to use when none are configured: it reads

@@ -131,3 +131,37 @@ func TestBootstrap_CreatesPrivateTokensOnceAndReusesThem(t *testing.T) {
 		t.Fatalf("a world-readable token file was accepted: %v", err)
 	}
 }
+
+// RequireWith hands each refusal, with its status and message, to the
+// writer the API chose; Require keeps its {"error": …} body.
+func TestRequireWith_WritesRefusalsItsWay(t *testing.T) {
+	secret, err := NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New([]Token{{Name: "pub", Role: Publisher, SHA256: Hash(secret)}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Refusal
+	h := a.RequireWith(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Fatal("reached the handler") }),
+		func(w http.ResponseWriter, _ *http.Request, ref Refusal) {
+			got = append(got, ref)
+			w.WriteHeader(ref.Status)
+		}, Analyst)
+	for _, token := range []string{"", secret} {
+		req := httptest.NewRequest(http.MethodGet, "/x", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if token == "" && rec.Header().Get("WWW-Authenticate") == "" {
+			t.Fatal("401 without WWW-Authenticate")
+		}
+	}
+	if len(got) != 2 || got[0].Status != http.StatusUnauthorized || got[1].Status != http.StatusForbidden ||
+		!strings.Contains(got[1].Message, `token "pub" has role publisher`) {
+		t.Fatalf("refusals = %+v", got)
+	}
+}

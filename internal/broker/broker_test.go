@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"strconv"
@@ -651,5 +652,62 @@ func TestStream_RefusesDeletesAndPurgesFromClients(t *testing.T) {
 	}
 	if info.State.Msgs != 1 {
 		t.Fatalf("%d messages left, want 1", info.State.Msgs)
+	}
+}
+
+// The monitor behind /readyz: the stream takes messages while it exists,
+// and the pipeline's backlog is counted and aged, recovering by itself
+// once the pipeline has stored what waited.
+func TestMonitor_SaysWhenTheBrokerCannotTakeMessagesAndHowOldTheBacklogIs(t *testing.T) {
+	e := startEmbedded(t, t.TempDir())
+	cfg := testConfig(e)
+	ensure(t, cfg)
+	m, err := NewMonitor(cfg, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	if err := m.Writable(ctx); err != nil {
+		t.Fatalf("a fresh stream is not writable: %v", err)
+	}
+	if b, err := m.Backlog(ctx); err != nil || b.Messages != 0 || b.Oldest != 0 {
+		t.Fatalf("empty backlog %+v, %v", b, err)
+	}
+	pub := newPublisher(t, cfg)
+	for i := range 3 {
+		if err := pub.Publish(DefaultSubject, message.NewMessage(strconv.Itoa(i), []byte("x"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(1100 * time.Millisecond)
+	b, err := m.Backlog(ctx)
+	if err != nil || b.Messages != 3 || b.Oldest < time.Second {
+		t.Fatalf("backlog %+v, %v; want 3 messages, the oldest over 1s", b, err)
+	}
+	if err := m.NotLagging(ctx, 500*time.Millisecond); !errors.Is(err, ErrLagging) {
+		t.Fatalf("NotLagging = %v, want ErrLagging", err)
+	}
+	if err := m.NotLagging(ctx, time.Hour); err != nil {
+		t.Fatalf("within an hour's bound: %v", err)
+	}
+	ch, _ := subscribe(t, cfg)
+	for range 3 {
+		receive(t, ch, 5*time.Second).Ack()
+	}
+	waitAcked(t, e)
+	if err := m.NotLagging(ctx, 500*time.Millisecond); err != nil {
+		t.Fatalf("after the backlog was stored: %v", err)
+	}
+	// A stream that is gone takes nothing.
+	if err := jsContext(t, e).DeleteStream(ctx, DefaultStream); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Writable(ctx); !errors.Is(err, ErrNotWritable) {
+		t.Fatalf("Writable without the stream = %v, want ErrNotWritable", err)
+	}
+	ensure(t, cfg)
+	if err := m.Writable(ctx); err != nil {
+		t.Fatalf("not writable again after the stream is back: %v", err)
 	}
 }

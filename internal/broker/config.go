@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Defaults of Config.
@@ -266,6 +267,20 @@ func (c Config) connect(role string, log *slog.Logger) (*nats.Conn, error) {
 		return nil, fmt.Errorf("broker: connect to %s: %w", where, err)
 	}
 	return nc, nil
+}
+
+// jetStream opens a connection for role and its JetStream context.
+func (c Config) jetStream(role string, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := c.connect(role, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("broker: jetstream: %w", err)
+	}
+	return nc, js, nil
 }
 
 // natsOptions are the connection options for role: credentials, TLS,

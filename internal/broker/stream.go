@@ -21,15 +21,11 @@ func EnsureStream(ctx context.Context, cfg Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	nc, err := cfg.connect("admin", slog.New(slog.DiscardHandler))
+	nc, js, err := cfg.jetStream("admin", slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("broker: jetstream: %w", err)
-	}
 	if _, err := js.CreateOrUpdateStream(ctx, streamConfig(cfg)); err != nil {
 		return fmt.Errorf("broker: ensure stream %s: %w", cfg.Stream, err)
 	}

@@ -40,14 +40,9 @@ func NewSubscriber(cfg Config, log *slog.Logger) (message.Subscriber, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	nc, err := cfg.connect("subscriber", log)
+	nc, js, err := cfg.jetStream("subscriber", log)
 	if err != nil {
 		return nil, err
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("broker: jetstream: %w", err)
 	}
 	return &subscriber{cfg: cfg, nc: nc, js: js, log: log.With("component", "broker", "role", "subscriber"),
 		closing: make(chan struct{}), inflight: semaphore.NewWeighted(int64(cfg.MaxInFlightBytes))}, nil

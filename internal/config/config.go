@@ -2,15 +2,20 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +23,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/custodyhq/custody/internal/auth"
+	"github.com/custodyhq/custody/internal/identity"
 )
 
 // Config is the whole configuration. YAML keys are the snake_case names in
@@ -35,6 +41,7 @@ type Config struct {
 	Taxonomy   TaxonomyConfig   `yaml:"taxonomy"`
 	Broker     BrokerConfig     `yaml:"broker"`
 	Ingest     IngestConfig     `yaml:"ingest"`
+	Rejected   RejectedConfig   `yaml:"rejected"`
 	Auth       AuthConfig       `yaml:"auth"`
 	Requests   RequestsConfig   `yaml:"requests"`
 	GraphQL    GraphQLConfig    `yaml:"graphql"`
@@ -114,6 +121,26 @@ type TenantConfig struct {
 		Default string            `yaml:"default"`
 		Periods map[string]string `yaml:"periods"`
 	} `yaml:"retention"`
+	// DefaultPhoneRegion, when set, is the region (an ISO 3166-1 alpha-2
+	// code of identity.PhoneRegions: US, CA, GB) whose national format the
+	// tenant's phone identifiers written without a country code are read
+	// in, and stored in E.164; without it such numbers are refused.
+	DefaultPhoneRegion string `yaml:"default_phone_region"`
+}
+
+// PhoneRegions returns each tenant's default phone region (tenants without
+// one are left out), for event.Options.PhoneRegions.
+func (c Config) PhoneRegions() map[string]string {
+	var out map[string]string
+	for tenant, t := range c.Tenants {
+		if t.DefaultPhoneRegion != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[tenant] = t.DefaultPhoneRegion
+		}
+	}
+	return out
 }
 
 // AuthConfig lists the API's bearer tokens, as SHA-256 hashes with roles
@@ -141,6 +168,9 @@ type BrokerConfig struct {
 	Subject   string   `yaml:"subject"`
 	Durable   string   `yaml:"durable"`
 	Replicas  int      `yaml:"replicas"`
+	// MaxLag is how old the pipeline's oldest unstored message may grow
+	// before /readyz says not ready (default 5m; NATS modes).
+	MaxLag time.Duration `yaml:"max_lag"`
 	// Kafka configures mode kafka.
 	Kafka KafkaConfig `yaml:"kafka"`
 }
@@ -213,6 +243,19 @@ type IngestConfig struct {
 	// GroupCommit is how concurrent requests share one publish to the
 	// broker (or one append, in direct mode).
 	GroupCommit GroupCommitConfig `yaml:"group_commit"`
+}
+
+// RejectedConfig caps the store of rejected events (package rejected, its
+// Limits); zero values take its defaults: at most 64 KiB kept of one
+// rejected event (the rest is dropped and the rejection marked truncated),
+// at most 256 MiB of payloads and 100,000 rejections in all. Beyond the
+// caps rejected events are still answered with their errors but not kept
+// (custody_rejected_dropped_total). Rejections expire after 30 days (the
+// table's TTL, schema/clickhouse/008_rejected_retention.sql).
+type RejectedConfig struct {
+	MaxPayloadBytes int   `yaml:"max_payload_bytes"`
+	MaxStoredBytes  int64 `yaml:"max_stored_bytes"`
+	MaxStored       int   `yaml:"max_stored"`
 }
 
 // GroupCommitConfig configures ingest.GroupCommit; 0 means its default
@@ -336,6 +379,9 @@ func (c *Config) setDefaults() {
 	def(&c.ClickHouse.Native.Username, "default")
 	def(&c.ClickHouse.Native.Compression, "lz4")
 	def(&c.Broker.Mode, "embedded")
+	if c.Broker.MaxLag == 0 {
+		c.Broker.MaxLag = 5 * time.Minute
+	}
 	if c.Ingest.MaxBodyBytes == 0 {
 		c.Ingest.MaxBodyBytes = 10 << 20
 	}
@@ -414,6 +460,25 @@ func (c Config) Validate() error {
 	}
 	if c.HTTP.Addr == "" {
 		bad("http.addr", "is required")
+	} else if reason := checkAddr(c.HTTP.Addr, false); reason != "" {
+		bad("http.addr", "%q %s", c.HTTP.Addr, reason)
+	}
+	// Durations: 0 takes the default (Load sets it), so what is left to
+	// refuse is what cannot work: a request cut off before it could be
+	// read or answered, a negative wait.
+	for _, d := range []struct {
+		field string
+		v     time.Duration
+		min   time.Duration
+		rule  string
+	}{
+		{"http.read_timeout", c.HTTP.ReadTimeout, time.Second, "must be at least 1s (0 = default 30s)"},
+		{"http.write_timeout", c.HTTP.WriteTimeout, time.Second, "must be at least 1s (0 = default 60s)"},
+		{"http.shutdown_timeout", c.HTTP.ShutdownTimeout, time.Nanosecond, "must be more than 0 (0 = default 20s)"},
+	} {
+		if d.v < d.min {
+			bad(d.field, "%s, got %s", d.rule, d.v)
+		}
 	}
 	switch c.ClickHouse.Transport {
 	case "embedded":
@@ -423,6 +488,11 @@ func (c Config) Validate() error {
 	case "native":
 		if len(c.ClickHouse.Native.Addrs) == 0 {
 			bad("clickhouse.native.addrs", "is required for the native transport (host:port of the native protocol, e.g. 127.0.0.1:9000)")
+		}
+		for i, a := range c.ClickHouse.Native.Addrs {
+			if reason := checkAddr(a, true); reason != "" {
+				bad(fmt.Sprintf("clickhouse.native.addrs[%d]", i), "%q %s", a, reason)
+			}
 		}
 	default:
 		bad("clickhouse.transport", "must be embedded or native, got %q", c.ClickHouse.Transport)
@@ -452,10 +522,23 @@ func (c Config) Validate() error {
 		if len(c.Broker.URLs) == 0 {
 			bad("broker.urls", "is required when broker.mode is nats (e.g. nats://nats-1:4222)")
 		}
+		for i, u := range c.Broker.URLs {
+			if reason := checkNATSURL(u); reason != "" {
+				field := fmt.Sprintf("broker.urls[%d]", i)
+				if p, err := url.Parse(u); err == nil {
+					bad(field, "%q %s", p.Redacted(), reason) // no password in the message
+				} else {
+					bad(field, "%s", reason)
+				}
+			}
+		}
 	case "kafka":
 		c.Broker.Kafka.validate(bad)
 	default:
 		bad("broker.mode", "must be embedded, nats, kafka or direct, got %q", c.Broker.Mode)
+	}
+	if c.Broker.MaxLag < 10*time.Second {
+		bad("broker.max_lag", "must be at least 10s (0 = default 5m), got %s", c.Broker.MaxLag)
 	}
 	if c.Broker.Replicas < 0 || c.Broker.Replicas > 5 {
 		bad("broker.replicas", "must be 0..5 (0 = default 1), got %d", c.Broker.Replicas)
@@ -472,13 +555,34 @@ func (c Config) Validate() error {
 	if n := c.Ingest.GroupCommit.MaxEvents; n < 0 || n > 100_000 {
 		bad("ingest.group_commit.max_events", "must be 1..100000 (0 = default 10000), got %d", n)
 	}
+	if n := c.Rejected.MaxPayloadBytes; n != 0 && (n < 1<<10 || n > 1<<20) {
+		bad("rejected.max_payload_bytes", "must be 1024..1048576 (0 = default 65536), got %d", n)
+	}
+	payload := cmp.Or(c.Rejected.MaxPayloadBytes, 64<<10)
+	if n := c.Rejected.MaxStoredBytes; n < 0 || n != 0 && n < int64(payload) {
+		bad("rejected.max_stored_bytes", "must be at least rejected.max_payload_bytes, %d (0 = default 268435456), got %d", payload, n)
+	}
+	if n := c.Rejected.MaxStored; n < 0 {
+		bad("rejected.max_stored", "must be at least 1 (0 = default 100000), got %d", n)
+	}
 	for i, t := range c.Auth.Tokens {
 		if err := t.Validate(); err != nil {
 			bad(fmt.Sprintf("auth.tokens[%d]", i), "%v", err)
 		}
 	}
-	if g := c.GraphQL; g.ComplexityLimit < 0 || g.DepthLimit < 0 || g.RequestTimeout < 0 || g.MaxBodyBytes < 0 {
-		bad("graphql", "complexity_limit, depth_limit, request_timeout and max_body_bytes must not be negative (0 takes the default)")
+	// The API's own minimums (graphql.Config.Validate), so that
+	// config check finds what would stop the server starting.
+	if n := c.GraphQL.ComplexityLimit; n < 0 {
+		bad("graphql.complexity_limit", "must be at least 1 (0 = default 500), got %d", n)
+	}
+	if n := c.GraphQL.DepthLimit; n < 0 || n == 1 {
+		bad("graphql.depth_limit", "must be at least 2 (0 = default 12), got %d", n)
+	}
+	if d := c.GraphQL.RequestTimeout; d != 0 && d < time.Second {
+		bad("graphql.request_timeout", "must be at least 1s (0 = default 30s), got %s", d)
+	}
+	if n := c.GraphQL.MaxBodyBytes; n != 0 && n < 1<<10 {
+		bad("graphql.max_body_bytes", "must be at least 1024 (0 = default 1048576), got %d", n)
 	}
 	c.GraphQL.Reads.validate(bad)
 	if _, err := time.LoadLocation(c.Requests.TimeZone); err != nil {
@@ -487,6 +591,12 @@ func (c Config) Validate() error {
 	for i, h := range c.Requests.Holidays {
 		if _, err := time.Parse(time.DateOnly, h); err != nil {
 			bad(fmt.Sprintf("requests.holidays[%d]", i), "%q is not a date (2006-01-02)", h)
+		}
+	}
+	for _, tenant := range slices.Sorted(maps.Keys(c.Tenants)) {
+		if r := c.Tenants[tenant].DefaultPhoneRegion; r != "" && !identity.KnownPhoneRegion(r) {
+			bad("tenants."+tenant+".default_phone_region", "%q is not a region Custody reads national phone numbers of; supported: %s",
+				r, strings.Join(identity.PhoneRegions(), ", "))
 		}
 	}
 	if c.Security.MasterKey == "" && c.Security.MasterKeyFile == "" {
@@ -506,8 +616,8 @@ func (k KafkaConfig) validate(bad func(field, format string, args ...any)) {
 		bad("broker.kafka.brokers", "at least one host:port is required when broker.mode is kafka (e.g. kafka-0:9092)")
 	}
 	for _, b := range k.Brokers {
-		if host, port, err := net.SplitHostPort(b); err != nil || host == "" || port == "" {
-			bad("broker.kafka.brokers", "%q is not host:port", b)
+		if reason := checkAddr(b, true); reason != "" {
+			bad("broker.kafka.brokers", "%q %s", b, reason)
 		}
 	}
 	for _, t := range []struct{ field, v string }{{"topic", k.Topic}, {"poison_topic", k.PoisonTopic}} {
@@ -548,6 +658,80 @@ func (k KafkaConfig) validate(bad func(field, format string, args ...any)) {
 	default:
 		bad("broker.kafka.sasl.mechanism", "must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, got %q", k.SASL.Mechanism)
 	}
+}
+
+// checkAddr says why addr is not host:port, "" when it is. The port is a
+// number, 0..65535 for a listener (0: any free port) and 1..65535 for a
+// server to dial; the host is an IP address or a DNS name, and may be left
+// out only for a listener (":8080": every interface).
+func checkAddr(addr string, dial bool) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "is not host:port (e.g. 127.0.0.1:8080, [::1]:8080 or :8080)"
+	}
+	lo := 0
+	if dial {
+		lo = 1
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < lo || n > 65535 || strings.TrimLeft(port, "0123456789") != "" {
+		return fmt.Sprintf("has port %q: want a number %d..65535", port, lo)
+	}
+	switch {
+	case host == "":
+		if dial {
+			return "has no host: want host:port"
+		}
+	case !validHost(host):
+		return fmt.Sprintf("has host %q: want an IP address or a DNS name", host)
+	}
+	return ""
+}
+
+// validHost reports whether h is an IP address (IPv6 with an optional
+// zone) or a DNS name: dot-separated labels of letters, digits, '-' and
+// '_', none empty or longer than 63 bytes, none starting or ending with '-'.
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	if len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r == '-' || r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// checkNATSURL says why u is not a NATS server URL, "" when it is:
+// nats://, tls://, ws:// or wss:// and host[:port] (port default 4222).
+func checkNATSURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || strings.ContainsAny(u, " \t\r\n") {
+		return "is not a URL (e.g. nats://nats-1:4222)"
+	}
+	switch p.Scheme {
+	case "nats", "tls", "ws", "wss":
+	default:
+		return "must start with nats://, tls://, ws:// or wss:// (e.g. nats://nats-1:4222)"
+	}
+	if p.Port() == "" {
+		if !validHost(p.Hostname()) {
+			return fmt.Sprintf("has host %q: want an IP address or a DNS name", p.Hostname())
+		}
+		return ""
+	}
+	if reason := checkAddr(p.Host, true); reason != "" {
+		return reason
+	}
+	return ""
 }
 
 // kafkaTopic applies Kafka's rules for topic names.

@@ -158,7 +158,7 @@ func TestLoad_FileOverridesDefaults(t *testing.T) {
 		Security: SecurityConfig{MasterKeyFile: "/keys/master.key", PreviousMasterKeyFile: []string{"/keys/old.key"},
 			IdentifierKeyFile: "/keys/identifier.key", GenerateKeys: &no},
 		Taxonomy: TaxonomyConfig{Extensions: map[string]string{"inkcartridges": "./ink.yaml"}},
-		Broker: BrokerConfig{Mode: "nats", URLs: []string{"nats://n1:4222", "nats://n2:4222"}, Replicas: 3,
+		Broker: BrokerConfig{Mode: "nats", URLs: []string{"nats://n1:4222", "nats://n2:4222"}, Replicas: 3, MaxLag: 5 * time.Minute,
 			Kafka: KafkaConfig{Brokers: []string{"k1:9092", "k2:9092"}, Topic: "custody.events", PoisonTopic: "custody.poison",
 				ConsumerGroup: "ingest", Partitions: 24, ReplicationFactor: 3, Retention: 72 * time.Hour, ClientID: "custody-eu",
 				Version: "3.6.0", MaxMessageBytes: 2_000_000,

@@ -11,6 +11,7 @@ type Access struct {
 	Purpose   string `json:"purpose"`              // the purpose the reader stated
 	Found     bool   `json:"found"`                // whether the identifier belonged to a person
 	RequestID string `json:"request_id,omitempty"` // the rights request served, if any
+	Revealed  string `json:"revealed,omitempty"`   // what a reveal showed in clear (never the value), if any
 }
 
 // ValueSlots implements Data; accesses carry no element values.

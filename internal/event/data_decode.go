@@ -1,6 +1,7 @@
 package event
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/custodyhq/custody/internal/taxonomy"
@@ -107,6 +108,9 @@ func (w *walker) processed(d fields) *Processed {
 		Inputs:   w.elements(d, "inputs", true, 1, valueForbidden, "inputs carry no value (they name data used); put derived values in `outputs`"),
 		Outputs:  w.elements(d, "outputs", false, 0, valueOptional, ""),
 		System:   w.text(d, "system", true),
+	}
+	if n, limit := len(p.Inputs)+len(p.Outputs), w.opts.Limits.MaxElements; n > limit && !w.opts.trusted {
+		w.fail("data", "has "+strconv.Itoa(n)+" data elements in `inputs` and `outputs` together; at most "+strconv.Itoa(limit)+" are allowed in one event")
 	}
 	if len(p.Outputs) == 0 {
 		p.Outputs = nil

@@ -3,6 +3,7 @@ package event
 import (
 	"mime"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -37,13 +38,13 @@ func Decode(b []byte, opts Options) (*Event, []FieldError) {
 // decodeEvent also returns the event's id as sent, when it is a string. p
 // parses the JSON; its last tree is garbage when decodeEvent returns.
 func decodeEvent(raw []byte, opts *Options, p *treeParser) (*Event, []FieldError, string) {
-	if len(raw) > MaxEventBytes {
-		return nil, []FieldError{{Reason: "event is larger than 1 MiB"}}, ""
+	if len(raw) > opts.Limits.MaxEventBytes {
+		return nil, []FieldError{{Reason: "event is larger than " + sizeText(opts.Limits.MaxEventBytes)}}, ""
 	}
 	if !utf8.Valid(raw) {
 		return nil, []FieldError{{Reason: "event is not valid UTF-8"}}, ""
 	}
-	root, err := p.parse(raw)
+	root, err := p.parse(raw, opts.keepDepth())
 	if err != nil {
 		return nil, []FieldError{{Reason: err.Error()}}, ""
 	}
@@ -56,6 +57,12 @@ func decodeEvent(raw []byte, opts *Options, p *treeParser) (*Event, []FieldError
 		return nil, []FieldError{{Reason: "an event must be a JSON object, not " + got}}, ""
 	}
 	ev, id := w.envelope(root)
+	if p.cut && len(w.errs) == 0 {
+		// Only values are nested deeper than the tree is built, and the
+		// walk rejects those; should anything else ever be, it is refused
+		// rather than read from a partial tree.
+		w.fail("", "arrays and objects are nested more than "+strconv.Itoa(opts.keepDepth())+" levels deep")
+	}
 	if len(w.errs) > 0 {
 		return nil, w.errs, id
 	}
@@ -197,7 +204,7 @@ func (w *walker) subject(f fields, t Type) Subject {
 	if t == TypeSubjectLinked {
 		minIDs = 2
 	}
-	items := w.array(sf, "identifiers", true, 1, MaxIdentifiers)
+	items := w.array(sf, "identifiers", true, 1, w.opts.Limits.MaxIdentifiers)
 	if items != nil && len(items) < minIDs {
 		w.fail("subject.identifiers", "`subject.linked` needs at least two identifiers: it says they all belong to one person")
 	}
@@ -249,7 +256,7 @@ func (w *walker) identifier(n *node, path at) (Identifier, bool) {
 		w.failAt(path.field("namespace"), "namespace is only allowed with kind `external`; remove it")
 		return Identifier{}, false
 	}
-	norm, err := id.Normalized()
+	norm, err := id.NormalizedIn(w.opts.PhoneRegions[w.tenant])
 	if vn == nil {
 		// Value is reported missing; still check the namespace.
 		_, err = identity.NormalizeNamespace(id.Kind, id.Namespace)

@@ -343,7 +343,7 @@ func TestDecode_EnforcesSizeLimits(t *testing.T) {
 		{"more than 1000 elements", edited(t, "good/collected.json", set("data.elements", many(MaxElements+1, map[string]any{"name": "e", "category": "contact.email"}))), "data.elements", "at most 1000"},
 		{"more than 50 identifiers", edited(t, "good/consent.json", set("subject.identifiers", ids)), "subject.identifiers", "at most 50"},
 		{"value over 64 KiB", edited(t, "good/collected.json", set("data.elements[0].value", strings.Repeat("v", MaxValueBytes))), "data.elements[0].value", "larger than 64 KiB"},
-		{"event over 1 MiB", edited(t, "good/collected.json", set("data.notice", strings.Repeat(" ", MaxEventBytes))), "", "larger than 1 MiB"},
+		{"event over 256 KiB", edited(t, "good/collected.json", set("data.notice", strings.Repeat(" ", DefaultMaxEventBytes))), "", "larger than 256 KiB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

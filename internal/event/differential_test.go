@@ -38,6 +38,10 @@ var diffValues = []string{
 	`[{"name":"n","category":"contact.email","value":"<script>&</script>"}]`,
 	`[{"name":"n","category":"contact.email","value":null,"extra":1}]`,
 	`"` + strings.Repeat("long ", 300) + `"`, `"` + strings.Repeat("é", 600) + `"`,
+	// At and past the nesting limit of values (32), and far past the depth
+	// the parser builds.
+	strings.Repeat("[", 32) + strings.Repeat("]", 32), strings.Repeat(`{"a":`, 33) + "1" + strings.Repeat("}", 33),
+	strings.Repeat("[", 300) + strings.Repeat("]", 300),
 }
 
 // diffBytes are the bytes random edits insert: JSON's punctuation, parts

@@ -13,7 +13,10 @@ import (
 // verbatim. Member lists and names live in a treeParser's slabs and are
 // valid until its next parse.
 type node struct {
-	kind    jsonKind
+	kind jsonKind
+	// cut marks an array or object nested deeper than the parser's keep
+	// depth: its syntax was checked, but its members were not built.
+	cut     bool
 	raw     []byte   // the value's bytes in the input
 	keys    [][]byte // object member names (unescaped), in input order
 	members []node   // object member values or array elements
@@ -35,7 +38,9 @@ func (k jsonKind) String() string {
 }
 
 // maxDepth is encoding/json's nesting limit: json.Valid rejects a value
-// nested in more than 10,000 arrays and objects, so parse does too.
+// nested in more than 10,000 arrays and objects, so parse does too. What
+// validation accepts is far shallower (Limits.MaxValueDepth); parse builds
+// the tree only down to its keep depth and scans the rest.
 const maxDepth = 10000
 
 // treeParser parses an event's JSON in one pass, checking the syntax as
@@ -47,10 +52,17 @@ const maxDepth = 10000
 // almost no allocations. With the walker's changes, validation of the
 // end-to-end benchmark's body went from 15.6 to 5.0 µs and from 162 to 26
 // allocations an event (BenchmarkDecodeBatchNDJSON, one core).
+//
+// Arrays and objects nested deeper than keep are checked for syntax but not
+// built: each is one node marked cut, with no members. An event of 9,000
+// nested arrays (18 KB) costs a scan, not 9,000 nodes, and validation
+// rejects it for its depth (walker.nests).
 type treeParser struct {
 	b      []byte
 	i      int
 	depth  int
+	keep   int      // depth down to which the tree is built
+	cut    bool     // some container below keep was not built
 	stack  []node   // members of the containers being parsed
 	kstack [][]byte // member names of the objects being parsed
 	nodes  []node   // finished member lists
@@ -58,10 +70,11 @@ type treeParser struct {
 	root   node
 }
 
-// parse parses one JSON value. The tree is valid until the next parse. A
-// syntax error is described as encoding/json describes it.
-func (p *treeParser) parse(b []byte) (*node, error) {
-	p.b, p.i, p.depth = b, 0, 0
+// parse parses one JSON value, building its tree down to depth keep (the
+// outermost array or object is at depth 1). The tree is valid until the
+// next parse. A syntax error is described as encoding/json describes it.
+func (p *treeParser) parse(b []byte, keep int) (*node, error) {
+	p.b, p.i, p.depth, p.keep, p.cut = b, 0, 0, keep, false
 	p.stack, p.kstack = p.stack[:0], p.kstack[:0]
 	p.nodes, p.keys = p.nodes[:0], p.keys[:0]
 	p.space()
@@ -140,6 +153,7 @@ func (p *treeParser) object(n *node) bool {
 	if p.depth++; p.depth > maxDepth {
 		return false
 	}
+	keep := p.build(n)
 	mark, kmark := len(p.stack), len(p.kstack)
 	p.i++
 	p.space()
@@ -153,7 +167,9 @@ func (p *treeParser) object(n *node) bool {
 		if p.i >= len(p.b) || p.b[p.i] != '"' || !p.str() {
 			return false
 		}
-		p.kstack = append(p.kstack, p.name(p.b[ks:p.i]))
+		if keep {
+			p.kstack = append(p.kstack, p.name(p.b[ks:p.i]))
+		}
 		p.space()
 		if p.i >= len(p.b) || p.b[p.i] != ':' {
 			return false
@@ -164,7 +180,9 @@ func (p *treeParser) object(n *node) bool {
 		if !ok {
 			return false
 		}
-		p.stack = append(p.stack, v)
+		if keep {
+			p.stack = append(p.stack, v)
+		}
 		p.space()
 		if p.i >= len(p.b) {
 			return false
@@ -179,19 +197,32 @@ func (p *treeParser) object(n *node) bool {
 		p.i++
 		break
 	}
-	n.members = p.finish(mark)
-	start := len(p.keys)
-	p.keys = append(p.keys, p.kstack[kmark:]...)
-	n.keys = p.keys[start:len(p.keys):len(p.keys)]
-	p.kstack = p.kstack[:kmark]
+	if keep {
+		n.members = p.finish(mark)
+		start := len(p.keys)
+		p.keys = append(p.keys, p.kstack[kmark:]...)
+		n.keys = p.keys[start:len(p.keys):len(p.keys)]
+		p.kstack = p.kstack[:kmark]
+	}
 	p.depth--
 	return true
+}
+
+// build reports whether the members of the container n, just entered, are
+// built; when not, n is marked cut.
+func (p *treeParser) build(n *node) bool {
+	if p.depth <= p.keep {
+		return true
+	}
+	n.cut, p.cut = true, true
+	return false
 }
 
 func (p *treeParser) array(n *node) bool {
 	if p.depth++; p.depth > maxDepth {
 		return false
 	}
+	keep := p.build(n)
 	mark := len(p.stack)
 	p.i++
 	p.space()
@@ -205,7 +236,9 @@ func (p *treeParser) array(n *node) bool {
 		if !ok {
 			return false
 		}
-		p.stack = append(p.stack, v)
+		if keep {
+			p.stack = append(p.stack, v)
+		}
 		p.space()
 		if p.i >= len(p.b) {
 			return false
@@ -220,7 +253,9 @@ func (p *treeParser) array(n *node) bool {
 		p.i++
 		break
 	}
-	n.members = p.finish(mark)
+	if keep {
+		n.members = p.finish(mark)
+	}
 	p.depth--
 	return true
 }

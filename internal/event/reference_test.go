@@ -45,8 +45,8 @@ func refDecode(b []byte, opts Options) (*Event, []FieldError) {
 
 // refDecodeEvent also returns the event's id as sent, when it is a string.
 func refDecodeEvent(raw []byte, opts *Options) (*Event, []FieldError, string) {
-	if len(raw) > MaxEventBytes {
-		return nil, []FieldError{{Reason: "event is larger than 1 MiB"}}, ""
+	if len(raw) > opts.Limits.MaxEventBytes {
+		return nil, []FieldError{{Reason: "event is larger than " + sizeText(opts.Limits.MaxEventBytes)}}, ""
 	}
 	if !utf8.Valid(raw) {
 		return nil, []FieldError{{Reason: "event is not valid UTF-8"}}, ""
@@ -194,7 +194,7 @@ func (w *refWalker) subject(f refFields, t Type) Subject {
 	if t == TypeSubjectLinked {
 		minIDs = 2
 	}
-	items := w.array(sf, "identifiers", true, 1, MaxIdentifiers)
+	items := w.array(sf, "identifiers", true, 1, w.opts.Limits.MaxIdentifiers)
 	if items != nil && len(items) < minIDs {
 		w.fail("subject.identifiers", "`subject.linked` needs at least two identifiers: it says they all belong to one person")
 	}
@@ -614,7 +614,7 @@ func (w *refWalker) boolean(f refFields, name string, req bool) (v, present bool
 
 // elements reads a list of data elements. why explains a forbidden value.
 func (w *refWalker) elements(f refFields, name string, req bool, min int, rule valueRule, why string) []Element {
-	items := w.array(f, name, req, min, MaxElements)
+	items := w.array(f, name, req, min, w.opts.Limits.MaxElements)
 	path := field(f.path, name)
 	out := make([]Element, 0, len(items))
 	for i, it := range items {
@@ -658,10 +658,15 @@ func (w *refWalker) value(f refFields, rule valueRule, why string) json.RawMessa
 // bytes survive MarshalJSON and decoding unchanged.
 func (w *refWalker) compactJSON(n *refNode, path string) json.RawMessage {
 	var compact, escaped bytes.Buffer
-	compact.Grow(min(len(n.raw), MaxValueBytes))
+	lim := w.opts.Limits
+	if !w.opts.trusted && refDepth(n) > lim.MaxValueDepth {
+		w.fail(path, fmt.Sprintf("nests arrays and objects more than %d levels deep; at most %d are allowed", lim.MaxValueDepth, lim.MaxValueDepth))
+		return nil
+	}
+	compact.Grow(min(len(n.raw), lim.MaxValueBytes))
 	_ = json.Compact(&compact, n.raw) // valid by construction
-	if compact.Len() > MaxValueBytes {
-		w.fail(path, "is larger than 64 KiB")
+	if compact.Len() > lim.MaxValueBytes {
+		w.fail(path, "is larger than "+sizeText(lim.MaxValueBytes))
 		return nil
 	}
 	escaped.Grow(compact.Len())
@@ -756,6 +761,9 @@ func (w *refWalker) processed(d refFields) *Processed {
 		Inputs:   w.elements(d, "inputs", true, 1, valueForbidden, "inputs carry no value (they name data used); put derived values in `outputs`"),
 		Outputs:  w.elements(d, "outputs", false, 0, valueOptional, ""),
 		System:   w.text(d, "system", true),
+	}
+	if n := len(p.Inputs) + len(p.Outputs); n > w.opts.Limits.MaxElements && !w.opts.trusted {
+		w.fail("data", fmt.Sprintf("has %d data elements in `inputs` and `outputs` together; at most %d are allowed in one event", n, w.opts.Limits.MaxElements))
 	}
 	if len(p.Outputs) == 0 {
 		p.Outputs = nil
@@ -993,4 +1001,16 @@ func refDecodeArray(body []byte, opts *Options) []Result {
 		return append(results, Result{Index: len(results), Errors: []FieldError{{Reason: "unexpected data after the JSON array of events"}}, Raw: body[end:]})
 	}
 	return results
+}
+
+// refDepth is how deeply arrays and objects nest in n: 0 for a scalar.
+func refDepth(n *refNode) int {
+	if n.kind != jsonArray && n.kind != jsonObject {
+		return 0
+	}
+	d := 0
+	for _, m := range n.members {
+		d = max(d, refDepth(m))
+	}
+	return d + 1
 }

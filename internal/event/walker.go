@@ -323,7 +323,7 @@ const (
 
 // elements reads a list of data elements. why explains a forbidden value.
 func (w *walker) elements(f fields, name string, req bool, min int, rule valueRule, why string) []Element {
-	items := w.array(f, name, req, min, MaxElements)
+	items := w.array(f, name, req, min, w.opts.Limits.MaxElements)
 	path := f.path.field(name)
 	out := make([]Element, 0, len(items))
 	for i := range items {
@@ -362,18 +362,44 @@ func (w *walker) value(f fields, rule valueRule, why string) json.RawMessage {
 	return w.compactJSON(n, path)
 }
 
-// compactJSON returns n as compact JSON of at most 64 KiB, with <, >, &,
+// compactJSON returns n as compact JSON of at most Limits.MaxValueBytes
+// (64 KiB) nested at most Limits.MaxValueDepth (32) deep, with <, >, &,
 // U+2028 and U+2029 escaped in strings as encoding/json writes them, so the
-// bytes survive MarshalJSON and decoding unchanged.
+// bytes survive MarshalJSON and decoding unchanged. Stored events read back
+// (trusted) are not held to the depth: they were accepted before it.
 func (w *walker) compactJSON(n *node, path at) json.RawMessage {
+	lim := &w.opts.Limits
+	if !w.opts.trusted && nests(n, lim.MaxValueDepth) {
+		w.failAt(path, "nests arrays and objects more than "+strconv.Itoa(lim.MaxValueDepth)+" levels deep; at most "+
+			strconv.Itoa(lim.MaxValueDepth)+" are allowed")
+		return nil
+	}
 	var compact, escaped bytes.Buffer
-	compact.Grow(min(len(n.raw), MaxValueBytes))
+	compact.Grow(min(len(n.raw), lim.MaxValueBytes))
 	_ = json.Compact(&compact, n.raw) // valid by construction
-	if compact.Len() > MaxValueBytes {
-		w.failAt(path, "is larger than 64 KiB")
+	if compact.Len() > lim.MaxValueBytes {
+		w.failAt(path, "is larger than "+sizeText(lim.MaxValueBytes))
 		return nil
 	}
 	escaped.Grow(compact.Len())
 	json.HTMLEscape(&escaped, compact.Bytes())
 	return json.RawMessage(escaped.Bytes())
+}
+
+// nests reports whether arrays and objects nest in n more than limit levels
+// deep (a scalar is 0, [1] is 1). A cut node lies below the parser's keep
+// depth, which is deeper than any limit it is asked about.
+func nests(n *node, limit int) bool {
+	if n.kind != jsonArray && n.kind != jsonObject {
+		return false
+	}
+	if n.cut || limit <= 0 {
+		return true
+	}
+	for i := range n.members {
+		if nests(&n.members[i], limit-1) {
+			return true
+		}
+	}
+	return false
 }

@@ -10,6 +10,21 @@
 // and the application services of ports.go (inventory, audit, rejected,
 // rights), which do the work on real storage.
 //
+// Least exposure: values of data elements whose category the taxonomy
+// marks never-disclose (11 CCR 7024(d): card and account numbers,
+// government and health insurance ids, passwords, security answers,
+// authentication secrets, biometrics) are masked in every read, whoever
+// reads — an identifying number shows at most its last four characters
+// ("•••• 1111"), anything else "••••", and a value of a category the
+// taxonomy does not know is masked too. One function (exposure.maskValue,
+// mask.go) decides, and a person's record leaves the read side only
+// through it: Subject.elements.value and the element values in
+// Event.data. Lineage and the data map carry no values; reports withhold
+// never-disclose values themselves. An admin sees one value in clear only
+// with the revealValue mutation and a stated purpose, recorded in the
+// person's access log (purpose, and what was revealed — never the value)
+// before it is answered.
+//
 // Around the resolvers, Handler adds what a production API needs: bearer
 // tokens (analyst and admin may query, mutations need admin, publishers are
 // refused), an access-log entry for every read of a person's data before

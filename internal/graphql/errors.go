@@ -1,9 +1,11 @@
 package graphql
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/custodyhq/custody/internal/admission"
 	"github.com/custodyhq/custody/internal/audit"
+	"github.com/custodyhq/custody/internal/auth"
 	"github.com/custodyhq/custody/internal/graphql/model"
 	"github.com/custodyhq/custody/internal/identity"
 	"github.com/custodyhq/custody/internal/inventory"
@@ -213,4 +216,30 @@ func newRef() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b) // crypto/rand never fails on supported platforms
 	return hex.EncodeToString(b)
+}
+
+// protect puts next behind authn for analysts and admins. Its refusals are
+// GraphQL responses like any other error of /graphql, keeping their HTTP
+// status: 401 (with WWW-Authenticate) is UNAUTHENTICATED, 403 FORBIDDEN.
+func protect(authn *auth.Authenticator, next http.Handler) http.Handler {
+	return authn.RequireWith(next, writeRefusal, auth.Analyst)
+}
+
+// writeRefusal answers a request the HTTP layer refused before GraphQL ran:
+// {"errors":[{"message":…,"extensions":{"code":…}}]} and no data.
+func writeRefusal(w http.ResponseWriter, _ *http.Request, ref auth.Refusal) {
+	code := CodeForbidden
+	if ref.Status == http.StatusUnauthorized {
+		code = CodeUnauthenticated
+	}
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false) // "Bearer <token>", as written
+	_ = enc.Encode(map[string]any{"errors": []*gqlerror.Error{{
+		Message: ref.Message, Extensions: map[string]any{"code": string(code)},
+	}}})
+	w.Header().Set("Content-Type", "application/json") // as gqlgen answers
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(ref.Status)
+	_, _ = w.Write(body.Bytes())
 }

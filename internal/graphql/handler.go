@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/custodyhq/custody/internal/auth"
@@ -68,7 +69,7 @@ func New(deps Deps, cfg Config, log *slog.Logger, reg prometheus.Registerer) (*H
 	if now == nil {
 		now = time.Now
 	}
-	res := &resolver{deps: deps, log: log, now: now}
+	res := &resolver{deps: deps, log: log, now: now, expose: newExposure(deps.Taxonomy)}
 	gc := generated.Config{Resolvers: res, Directives: generated.DirectiveRoot{HasRole: hasRole}, Complexity: complexity()}
 	srv := handler.New(generated.NewExecutableSchema(gc))
 	// POST with a JSON body, and GET for queries (the transport refuses
@@ -125,10 +126,11 @@ func (h *Handler) Playground() http.Handler {
 }
 
 // Mount registers the handler on srv behind authn: POST and GET /graphql
-// for tokens with role analyst or admin (401 without a valid token, 403
-// for a publisher), and in dev mode GraphiQL at /graphql/play.
+// for tokens with role analyst or admin (401 UNAUTHENTICATED without a
+// valid token, 403 FORBIDDEN for a publisher, both GraphQL error
+// responses), and in dev mode GraphiQL at /graphql/play.
 func Mount(srv *server.Server, authn *auth.Authenticator, h *Handler) {
-	protected := authn.Require(h, auth.Analyst)
+	protected := protect(authn, h)
 	srv.Handle("POST "+Path, protected)
 	srv.Handle("GET "+Path, protected)
 	if h.cfg.Dev {
@@ -161,6 +163,9 @@ func complexity() generated.ComplexityRoot {
 	c.Query.Recipient = func(child int, _ string, _, _ *string, _, _ *time.Time) int { return tenantReadCost + child }
 	c.Query.RejectedEvents = func(child int, _ *string, _ *rejected.Status, _, _ *time.Time, first *int, _ *string) int {
 		return page(child, first, defaultRejectedPage)
+	}
+	c.Mutation.RevealValue = func(child int, _ string, _ *string, _, _ string, _ *uuid.UUID, _ string) int {
+		return personReadCost + child
 	}
 	c.Subject.Events = func(child int, first *int, _ *string) int { return page(child, first, defaultEventsPage) }
 	return c

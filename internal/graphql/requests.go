@@ -48,6 +48,9 @@ func (q queryResolver) Request(ctx context.Context, id string, tenant *string) (
 	if id == "" {
 		return nil, badInput("id", "is required")
 	}
+	if err := requests.ValidateID(id); err != nil {
+		return nil, err // BAD_USER_INPUT naming the request id, not "no such request"
+	}
 	r, err := q.loadersFrom(ctx).requests.Load(ctx, requestKey{tenant: tenantOf(tenant), id: id})
 	switch {
 	case errors.Is(err, rights.ErrNotFound):

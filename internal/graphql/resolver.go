@@ -12,11 +12,12 @@ import (
 	"github.com/custodyhq/custody/internal/auth"
 	"github.com/custodyhq/custody/internal/event"
 	"github.com/custodyhq/custody/internal/graphql/generated"
+	"github.com/custodyhq/custody/internal/graphql/model"
 	"github.com/custodyhq/custody/internal/identity"
-	"github.com/custodyhq/custody/internal/inventory"
 	"github.com/custodyhq/custody/internal/projections"
 	"github.com/custodyhq/custody/internal/requests"
 	"github.com/custodyhq/custody/internal/rights"
+	"github.com/custodyhq/custody/internal/taxonomy"
 )
 
 // Deps are the services the resolvers translate to.
@@ -29,6 +30,10 @@ type Deps struct {
 	// rights queue's own (rights.Service.Lifecycle()), so deadlines are
 	// counted in the same time zone with the same holidays.
 	Lifecycle *requests.Lifecycle
+	// Taxonomy classifies data categories for each tenant (with its
+	// extension): values of never-disclose categories are masked in every
+	// read (see mask.go). It must be the one events were validated with.
+	Taxonomy *taxonomy.Taxonomy
 	// Now is the clock of deadlines; default time.Now.
 	Now func() time.Time
 }
@@ -46,15 +51,18 @@ func (d Deps) Validate() error {
 		return errors.New("graphql: Deps.Rights is required")
 	case d.Lifecycle == nil:
 		return errors.New("graphql: Deps.Lifecycle is required (rights.Service.Lifecycle())")
+	case d.Taxonomy == nil:
+		return errors.New("graphql: Deps.Taxonomy is required: never-disclose values must be masked")
 	}
 	return nil
 }
 
 // resolver is the root of every resolver: the dependencies and the log.
 type resolver struct {
-	deps Deps
-	log  *slog.Logger
-	now  func() time.Time
+	deps   Deps
+	log    *slog.Logger
+	now    func() time.Time
+	expose exposure
 }
 
 var _ generated.ResolverRoot = (*resolver)(nil)
@@ -139,12 +147,17 @@ func principal(ctx context.Context) (auth.Principal, error) {
 // after the read and before the answer: a read whose record fails is not
 // answered.
 func (r *resolver) recordRead(ctx context.Context, tenant string, id identity.Identifier, op, purpose string, found bool) error {
+	return r.record(ctx, audit.Access{Tenant: tenant, Identifier: id, Operation: op, Purpose: purpose, Found: found})
+}
+
+// record puts a on the access log as read by the request's principal.
+func (r *resolver) record(ctx context.Context, a audit.Access) error {
 	p, err := principal(ctx)
 	if err != nil {
 		return err
 	}
-	err = r.deps.Audit.Record(ctx, audit.Access{Tenant: tenant, Identifier: id, Actor: p.Name, Role: string(p.Role),
-		Operation: op, Purpose: purpose, Found: found})
+	a.Actor, a.Role = p.Name, string(p.Role)
+	err = r.deps.Audit.Record(ctx, a)
 	if err != nil {
 		return fmt.Errorf("record the read in the access log: %w", err)
 	}
@@ -169,7 +182,7 @@ type requestKey struct{ tenant, id string }
 
 // loaders are a request's dataloaders.
 type loaders struct {
-	subjects *loader[subjectKey, inventory.Subject]
+	subjects *loader[subjectKey, *model.Subject]
 	requests *loader[requestKey, requests.Request]
 }
 
@@ -179,9 +192,10 @@ const readParallelism = 4
 func (r *resolver) newLoaders(ctx context.Context) *loaders {
 	return &loaders{
 		// People are read one at a time by the port; a batch shares what
-		// is asked twice (aliases, fragments) and overlaps the rest.
-		subjects: newLoader(ctx, func(ctx context.Context, keys []subjectKey) ([]inventory.Subject, []error) {
-			out := make([]inventory.Subject, len(keys))
+		// is asked twice (aliases, fragments) and overlaps the rest. A
+		// record leaves here only as reads show it: masked.
+		subjects: newLoader(ctx, func(ctx context.Context, keys []subjectKey) ([]*model.Subject, []error) {
+			out := make([]*model.Subject, len(keys))
 			errs := parallel(len(keys), readParallelism, func(i int) error {
 				k := keys[i]
 				w := projections.Window{}
@@ -191,8 +205,11 @@ func (r *resolver) newLoaders(ctx context.Context) *loaders {
 				if k.to != 0 {
 					w.To = time.Unix(0, k.to).UTC()
 				}
-				var err error
-				out[i], err = r.deps.Inventory.Subject(ctx, k.tenant, k.id, w)
+				sub, err := r.deps.Inventory.Subject(ctx, k.tenant, k.id, w)
+				if err != nil {
+					return err
+				}
+				out[i], err = r.expose.maskSubject(sub)
 				return err
 			})
 			return out, errs

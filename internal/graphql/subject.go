@@ -26,8 +26,9 @@ const (
 	maxEventsPage     = 500
 )
 
-// Subject reads a person's record. The read is recorded in their access
-// log (found or not) before it is answered.
+// Subject reads a person's record, never-disclose values masked (the
+// loader masks it). The read is recorded in their access log (found or
+// not) before it is answered.
 func (q queryResolver) Subject(ctx context.Context, identifier string, tenant *string, from, to *time.Time, purpose string) (*model.Subject, error) {
 	id, err := parseIdentifier("identifier", identifier)
 	if err != nil {
@@ -52,7 +53,7 @@ func (q queryResolver) Subject(ctx context.Context, identifier string, tenant *s
 	if !found {
 		return nil, nil
 	}
-	return &model.Subject{Record: sub.Record, Merges: sub.Merges, Timeline: sub.Events}, nil
+	return sub, nil
 }
 
 type subjectResolver struct{ *resolver }
@@ -80,8 +81,9 @@ func (subjectResolver) Events(_ context.Context, obj *model.Subject, first *int,
 	end := min(start+n, len(obj.Timeline))
 	conn := &model.EventConnection{TotalCount: len(obj.Timeline), Edges: make([]model.EventEdge, 0, end-start),
 		PageInfo: &model.PageInfo{HasNextPage: end < len(obj.Timeline), HasPreviousPage: start > 0}}
-	for _, rec := range obj.Timeline[start:end] {
-		conn.Edges = append(conn.Edges, model.EventEdge{Cursor: encodeEventCursor(rec.Event.ID), Node: &model.Event{Rec: rec}})
+	for i := range obj.Timeline[start:end] {
+		ev := &obj.Timeline[start+i]
+		conn.Edges = append(conn.Edges, model.EventEdge{Cursor: encodeEventCursor(ev.ID()), Node: ev})
 	}
 	if len(conn.Edges) > 0 {
 		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
@@ -91,8 +93,8 @@ func (subjectResolver) Events(_ context.Context, obj *model.Subject, first *int,
 }
 
 func indexOfEvent(s *model.Subject, id uuid.UUID) int {
-	for i, rec := range s.Timeline {
-		if rec.Event.ID == id {
+	for i, ev := range s.Timeline {
+		if ev.ID() == id {
 			return i
 		}
 	}

@@ -63,7 +63,8 @@ func NormalizeNamespace(k Kind, namespace string) (string, error) {
 //     domain, no spaces, at most 254 bytes.
 //   - phone: E.164. Spaces, dashes, dots and parentheses are removed and a
 //     leading 00 becomes +; the result must be + and 8–15 digits. Numbers
-//     without a country code are rejected: Custody does not guess countries.
+//     without a country code are rejected: Custody does not guess countries
+//     (NormalizeIn reads them in a default region the tenant configured).
 //   - advertising_id (IDFA, GAID): a UUID, returned in lower-case hyphenated
 //     form; the all-zero id (ad tracking limited) is rejected.
 //   - every other kind: trimmed, non-empty, at most 512 bytes, no control
@@ -123,22 +124,18 @@ func normalizeEmail(v string) (string, error) {
 	return v, nil
 }
 
+// phoneFormatHint is the error for a phone without a country code.
+var phoneFormatHint = "phone is not in E.164 international format: start with + (or 00) and the country code, e.g. +14155550100; " +
+	"a number without a country code is accepted only for a tenant with a default phone region " +
+	"(tenants.<tenant>.default_phone_region in the configuration: " + strings.Join(PhoneRegions(), ", ") + ")"
+
 func normalizePhone(v string) (string, error) {
-	const formatHint = "phone is not in E.164 international format: start with + (or 00) and the country code, e.g. +14155550100; numbers without a country code are not accepted"
-	var b strings.Builder
-	for _, r := range v {
-		switch {
-		case unicode.IsSpace(r), r == '-', r == '.', r == '(', r == ')':
-			continue
-		}
-		b.WriteRune(r)
-	}
-	p := b.String()
+	p := stripPhoneSeparators(v)
 	if strings.HasPrefix(p, "00") {
 		p = "+" + p[2:]
 	}
 	if !strings.HasPrefix(p, "+") {
-		return "", valueErr(formatHint)
+		return "", valueErr(phoneFormatHint)
 	}
 	digits := p[1:]
 	if strings.IndexFunc(digits, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
@@ -148,9 +145,23 @@ func normalizePhone(v string) (string, error) {
 		return "", valueErr("phone must have 8 to 15 digits including the country code (E.164)")
 	}
 	if digits[0] == '0' {
-		return "", valueErr(formatHint)
+		return "", valueErr(phoneFormatHint)
 	}
 	return p, nil
+}
+
+// stripPhoneSeparators removes the spaces, dashes, dots and parentheses
+// people write phone numbers with.
+func stripPhoneSeparators(v string) string {
+	var b strings.Builder
+	for _, r := range v {
+		switch {
+		case unicode.IsSpace(r), r == '-', r == '.', r == '(', r == ')':
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func normalizeAdvertisingID(v string) (string, error) {

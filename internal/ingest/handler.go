@@ -85,12 +85,20 @@ type Handler struct {
 	opts     event.Options
 	sink     Sink
 	rejected Rejections // nil: rejected events are only answered, not kept
+	writable func(context.Context) error
 	log      *slog.Logger
 	events   *prometheus.CounterVec
 }
 
 // KeepRejected makes the handler store every event it rejects.
 func (h *Handler) KeepRejected(r Rejections) { h.rejected = r }
+
+// RequireWritable makes the handler ask writable before it hands events to
+// the sink: while it returns an error (the log cannot be written: the
+// pipeline's appends fail), requests are answered 503 with Retry-After and
+// nothing is accepted, rather than acknowledged into a backlog the log
+// cannot take.
+func (h *Handler) RequireWritable(writable func(context.Context) error) { h.writable = writable }
 
 // NewHandler returns the handler. opts configures validation (its
 // Vocabulary is the taxonomy); registry receives the ingest metrics.
@@ -184,6 +192,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err := h.rejected.Keep(r.Context(), bad); err != nil {
 			h.log.ErrorContext(r.Context(), "could not keep rejected events", "events", len(bad), "err", err)
 			h.events.WithLabelValues("rejected_not_kept").Add(float64(len(bad)))
+		}
+	}
+	if len(good) > 0 && h.writable != nil {
+		if err := h.writable(r.Context()); err != nil {
+			h.log.WarnContext(r.Context(), "the event log cannot be written; client told to retry", "events", len(good), "err", err)
+			w.Header().Set("Retry-After", strconv.Itoa(h.cfg.RetryAfterSeconds))
+			h.fail(w, http.StatusServiceUnavailable, "the event log cannot be written now; nothing from this request was accepted; retry the whole request later")
+			return
 		}
 	}
 	if len(good) > 0 {

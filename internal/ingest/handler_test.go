@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -684,4 +685,32 @@ func TestNewHandler_RefusesConfigurationThatCannotWork(t *testing.T) {
 			t.Fatal("second handler on the same registry: want a registration error")
 		}
 	})
+}
+
+// Health that tells the truth (issue 17): while the log cannot be written
+// ingest accepts nothing and says when to retry, instead of acknowledging
+// events into a backlog; once it can, ingest accepts again.
+func TestPost_WhileTheLogCannotBeWrittenNothingIsAccepted(t *testing.T) {
+	l := newEventLog(t)
+	h, _ := newHandler(t, ingest.Config{}, ingest.LogSink{Log: l})
+	var down atomic.Bool
+	down.Store(true)
+	h.RequireWritable(func(context.Context) error {
+		if down.Load() {
+			return errors.New("appends failing (injected)")
+		}
+		return nil
+	})
+	body := ndjson(t, collected("unwritable"))
+	a := post(t, h, "application/x-ndjson", body)
+	if a.code != http.StatusServiceUnavailable || a.header.Get("Retry-After") == "" || a.body.Accepted != 0 || !strings.Contains(a.body.Error, "cannot be written") {
+		t.Fatalf("while unwritable: %d %q %+v", a.code, a.header.Get("Retry-After"), a.body)
+	}
+	if n, err := l.Count(context.Background(), "unwritable"); err != nil || n != 0 {
+		t.Fatalf("the log holds %d events (%v) after a refused request", n, err)
+	}
+	down.Store(false)
+	if a := post(t, h, "application/x-ndjson", body); a.code != http.StatusOK || a.body.Accepted != 1 {
+		t.Fatalf("writable again: %d %+v", a.code, a.body)
+	}
 }

@@ -59,4 +59,7 @@
 // erasing it.
 //
 // Master keys and data keys print (String, fmt verbs, slog) only their ids.
+// Fingerprint names any 32-byte secret (a master key, the identifier key)
+// without revealing it; package storage records the fingerprints of the
+// keys the data was written under and refuses to start with other ones.
 package keyring

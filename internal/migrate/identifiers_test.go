@@ -157,7 +157,7 @@ func TestUp_006UpgradesADatabaseMigratedTo005(t *testing.T) {
 	if again, err := m.Up(ctx); err != nil || len(again) != 0 {
 		t.Errorf("second up: %v %v, want nothing applied", versions(again), err)
 	}
-	if status, err := m.Status(ctx); err != nil || len(status) != 5 {
-		t.Errorf("ledger %+v %v, want 001–004 and 006", status, err)
+	if status, err := m.Status(ctx); err != nil || len(status) != len(m.Migrations()) {
+		t.Errorf("ledger %+v %v, want every migration of a single node (001–004, 006 and later)", status, err)
 	}
 }

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -84,23 +85,23 @@ func Run(ctx context.Context, cfg config.Config, version string, role Role) erro
 		<-pipeDone
 		log.Info("pipeline stopped")
 	}()
-	srv, err := newServer(cfg, store, registry, log)
+	srv, err := newServer(cfg, store, registry, log, tr.Checks()...)
 	if err != nil {
 		return err
 	}
-	if err := MountAPI(srv, cfg, store, tr.Sink, role, registry, log); err != nil {
+	if err := MountAPI(srv, cfg, store, tr, role, registry, log); err != nil {
 		return err
 	}
 	return serve(ctx, srv, "custody ready", start, log)
 }
 
 // newServer builds the HTTP server of a process: probes (ClickHouse must
-// answer for /readyz), /metrics on registry.
-func newServer(cfg config.Config, store *storage.Storage, registry *prometheus.Registry, log *slog.Logger) (*server.Server, error) {
+// answer for /readyz, and the other checks pass), /metrics on registry.
+func newServer(cfg config.Config, store *storage.Storage, registry *prometheus.Registry, log *slog.Logger, checks ...server.Check) (*server.Server, error) {
 	return server.New(server.Config{
 		Addr: cfg.HTTP.Addr, ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout,
 		ShutdownTimeout: cfg.HTTP.ShutdownTimeout,
-	}, log, registry, server.Check{Name: "clickhouse", Run: store.Conn.Ping})
+	}, log, registry, append([]server.Check{{Name: "clickhouse", Run: store.Conn.Ping}}, checks...)...)
 }
 
 // serve listens, logs that the process is ready, and serves until ctx ends.
@@ -118,20 +119,22 @@ func serve(ctx context.Context, srv *server.Server, ready string, start time.Tim
 }
 
 // MountAPI registers the API handlers of role on srv: POST /v1/events
-// handing validated events to sink, and for RoleSingleNode the read API
+// handing validated events to tr's sink (503 while tr says the log cannot
+// be written), and for RoleSingleNode the read API
 // (GraphQL, report downloads) behind its read admission. Run uses it; so
 // do tests and benchmarks that need the storage handle in their own
 // process.
-func MountAPI(srv *server.Server, cfg config.Config, store *storage.Storage, sink ingest.Sink, role Role, registry *prometheus.Registry, log *slog.Logger) error {
+func MountAPI(srv *server.Server, cfg config.Config, store *storage.Storage, tr *Transport, role Role, registry *prometheus.Registry, log *slog.Logger) error {
 	tax, err := LoadTaxonomy(cfg)
 	if err != nil {
 		return err
 	}
-	h, err := ingest.NewHandler(ingest.Config{MaxBodyBytes: cfg.Ingest.MaxBodyBytes, MaxEvents: cfg.Ingest.MaxEvents}, event.Options{Vocabulary: tax}, sink, log, registry)
+	h, err := ingest.NewHandler(ingest.Config{MaxBodyBytes: cfg.Ingest.MaxBodyBytes, MaxEvents: cfg.Ingest.MaxEvents}, event.Options{Vocabulary: tax, PhoneRegions: cfg.PhoneRegions()}, tr.Sink, log, registry)
 	if err != nil {
 		return err
 	}
-	h.KeepRejected(keepRejected{store: store.Rejected(), stage: rejected.StageHTTP})
+	h.RequireWritable(tr.Writable)
+	h.KeepRejected(keepRejected{store: tr.rejected, stage: rejected.StageHTTP})
 	authn, err := authenticator(cfg, log)
 	if err != nil {
 		return err
@@ -168,8 +171,15 @@ type keepRejected struct {
 	stage string
 }
 
+// Keep stores the rejections. A full store is not a failure of the
+// request: the store kept what fitted, counted and logged the rest
+// (rejected.ErrFull), and the producer is answered with every error.
 func (k keepRejected) Keep(ctx context.Context, results []event.Result) error {
-	return k.store.Put(ctx, rejected.FromResults(results, k.stage, time.Now()))
+	err := k.store.Put(ctx, rejected.FromResults(results, k.stage, time.Now()))
+	if errors.Is(err, rejected.ErrFull) {
+		return nil
+	}
+	return err
 }
 
 // LoadTaxonomy loads the built-in taxonomy and each tenant's extension file.

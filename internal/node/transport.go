@@ -22,6 +22,7 @@ import (
 	"github.com/custodyhq/custody/internal/kafka"
 	"github.com/custodyhq/custody/internal/pipeline"
 	"github.com/custodyhq/custody/internal/rejected"
+	"github.com/custodyhq/custody/internal/server"
 	"github.com/custodyhq/custody/internal/storage"
 )
 
@@ -31,7 +32,69 @@ type Transport struct {
 	// Sink is where HTTP ingest hands validated events.
 	Sink     ingest.Sink
 	pipeline *pipeline.Pipeline // nil in direct mode or without a pipeline
-	closers  []func()           // in the order they must run
+	monitor  *broker.Monitor    // NATS modes: the stream and the consumer's backlog
+	maxLag   time.Duration
+	rejected *rejected.Store // what HTTP ingest and the pipeline reject, capped
+	closers  []func()        // in the order they must run
+}
+
+// Checks are the transport's readiness checks: the broker can take
+// messages and the pipeline's oldest unstored message is within
+// broker.max_lag (NATS modes), and the log can be written (the pipeline's
+// appends succeed). Each recovers by itself when its fault clears.
+func (t *Transport) Checks() []server.Check {
+	var checks []server.Check
+	if t.monitor != nil {
+		checks = append(checks, server.Check{Name: "broker", Run: t.monitor.Writable})
+		if t.pipeline != nil {
+			checks = append(checks, server.Check{Name: "pipeline_lag", Run: func(ctx context.Context) error {
+				return t.monitor.NotLagging(ctx, t.maxLag)
+			}})
+		}
+	}
+	if t.pipeline != nil {
+		checks = append(checks, server.Check{Name: "event_log_writable", Run: t.pipeline.StorageWritable})
+	}
+	return checks
+}
+
+// Writable is nil unless the pipeline's appends have been failing
+// (pipeline.StorageWritable): HTTP ingest then answers 503 rather than
+// acknowledge events the log cannot take.
+func (t *Transport) Writable(ctx context.Context) error {
+	if t.pipeline == nil {
+		return nil
+	}
+	return t.pipeline.StorageWritable(ctx)
+}
+
+// watch opens the broker Monitor behind Checks and the backlog metrics.
+func (t *Transport) watch(bcfg broker.Config, maxLag time.Duration, registry prometheus.Registerer, log *slog.Logger) error {
+	m, err := broker.NewMonitor(bcfg, log)
+	if err != nil {
+		return err
+	}
+	t.monitor, t.maxLag = m, maxLag
+	t.closers = append([]func(){m.Close}, t.closers...)
+	backlog := func() broker.Backlog {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		b, _ := m.Backlog(ctx)
+		return b
+	}
+	for _, c := range []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "custody_pipeline_backlog_messages",
+			Help: "Broker messages the pipeline has not stored yet (waiting or in its hands)."},
+			func() float64 { return float64(backlog().Messages) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "custody_pipeline_oldest_unstored_seconds",
+			Help: "Age of the oldest broker message the pipeline has not stored yet (0: none)."},
+			func() float64 { return backlog().Oldest.Seconds() }),
+	} {
+		if err := registry.Register(c); err != nil {
+			return fmt.Errorf("register pipeline backlog metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 // BrokerConfig maps the configuration onto the broker's.
@@ -63,7 +126,9 @@ func KafkaConfig(cfg config.Config) kafka.Config {
 // harmless (the log is idempotent), so attempts stay short and bounded.
 // Batches the ingest sink signed are trusted; any other is validated with
 // the taxonomy, and its invalid events are kept as rejected.
-func PipelineConfig(cfg config.Config, store *storage.Storage, topic, poison string) (pipeline.Config, error) {
+// kept is the rejected-event store (shared with HTTP ingest: one set of
+// caps and metrics per process).
+func PipelineConfig(cfg config.Config, store *storage.Storage, kept *rejected.Store, topic, poison string) (pipeline.Config, error) {
 	tax, err := LoadTaxonomy(cfg)
 	if err != nil {
 		return pipeline.Config{}, err
@@ -74,8 +139,8 @@ func PipelineConfig(cfg config.Config, store *storage.Storage, topic, poison str
 	}
 	return pipeline.Config{Topic: topic, PoisonTopic: poison, HandlerTimeout: 20 * time.Second,
 		Retry:  pipeline.Retry{MaxRetries: 2, MaxInterval: 5 * time.Second},
-		Signer: signer, Validation: event.Options{Vocabulary: tax},
-		Rejected: keepRejected{store: store.Rejected(), stage: rejected.StagePipeline}}, nil
+		Signer: signer, Validation: event.Options{Vocabulary: tax, PhoneRegions: cfg.PhoneRegions()},
+		Rejected: keepRejected{store: kept, stage: rejected.StagePipeline}}, nil
 }
 
 // BatchSigner signs the batches the ingest sink publishes and verifies them
@@ -91,14 +156,18 @@ func BatchSigner(store *storage.Storage) (*batchmsg.Signer, error) {
 // withPipeline says whether this process also consumes (serve and ingest
 // do; a publish-only front end would not).
 func OpenTransport(ctx context.Context, cfg config.Config, store *storage.Storage, withPipeline bool, registry prometheus.Registerer, log *slog.Logger) (*Transport, error) {
-	t := &Transport{}
+	kept, err := rejectedStore(cfg, store, registry, log)
+	if err != nil {
+		return nil, err
+	}
+	t := &Transport{rejected: kept}
 	switch cfg.Broker.Mode {
 	case "direct":
 		log.Warn("broker.mode is direct: HTTP ingest appends to the log synchronously, no broker in between")
 		t.Sink = ingest.LogSink{Log: store.Events}
 		return t, t.groupSink(cfg, registry)
 	case "kafka":
-		t, err := openKafka(ctx, cfg, store, withPipeline, registry, log)
+		t, err := openKafka(ctx, cfg, store, kept, withPipeline, registry, log)
 		if err == nil {
 			if err = t.groupSink(cfg, registry); err != nil {
 				t.Close()
@@ -121,7 +190,7 @@ func OpenTransport(ctx context.Context, cfg config.Config, store *storage.Storag
 	}
 	// AckWait is how long a message delivered to a process that died waits
 	// before it is delivered again: the recovery time after a crash.
-	pcfg, err := PipelineConfig(cfg, store, bcfg.Subject, bcfg.PoisonSubject)
+	pcfg, err := PipelineConfig(cfg, store, t.rejected, bcfg.Subject, bcfg.PoisonSubject)
 	if err != nil {
 		return fail(err)
 	}
@@ -130,6 +199,9 @@ func OpenTransport(ctx context.Context, cfg config.Config, store *storage.Storag
 	}
 	if err := broker.EnsureStream(ctx, bcfg); err != nil {
 		return fail(fmt.Errorf("ensure stream %s: %w", bcfg.Stream, err))
+	}
+	if err := t.watch(bcfg, cfg.Broker.MaxLag, registry, log); err != nil {
+		return fail(err)
 	}
 	pub, err := broker.NewPublisher(bcfg, log)
 	if err != nil {
@@ -170,8 +242,8 @@ func OpenTransport(ctx context.Context, cfg config.Config, store *storage.Storag
 // openKafka connects to Kafka: the topics (EnsureTopic), a publisher, the
 // sink partitioning by subject, and the pipeline as a member of the
 // consumer group.
-func openKafka(ctx context.Context, cfg config.Config, store *storage.Storage, withPipeline bool, registry prometheus.Registerer, log *slog.Logger) (*Transport, error) {
-	t := &Transport{}
+func openKafka(ctx context.Context, cfg config.Config, store *storage.Storage, kept *rejected.Store, withPipeline bool, registry prometheus.Registerer, log *slog.Logger) (*Transport, error) {
+	t := &Transport{rejected: kept}
 	fail := func(err error) (*Transport, error) {
 		t.Close()
 		return nil, err
@@ -205,7 +277,7 @@ func openKafka(ctx context.Context, cfg config.Config, store *storage.Storage, w
 		return fail(err)
 	}
 	t.closers = append([]func(){func() { _ = sub.Close() }}, t.closers...)
-	pcfg, err := PipelineConfig(cfg, store, kcfg.Topic, kcfg.PoisonTopic)
+	pcfg, err := PipelineConfig(cfg, store, t.rejected, kcfg.Topic, kcfg.PoisonTopic)
 	if err != nil {
 		return fail(err)
 	}

@@ -43,6 +43,10 @@ type Config struct {
 	// Rejected keeps the events of untrusted batches that fail validation
 	// (required).
 	Rejected Rejections
+	// UnwritableAfter is how long every append must have failed before
+	// StorageWritable reports the log unwritable (default 10 s): one
+	// failed append is retried, a storage outage is not.
+	UnwritableAfter time.Duration
 }
 
 // Coalesce lets the batches the broker has delivered and not yet seen
@@ -112,6 +116,9 @@ func (c *Config) setDefaults() {
 	if c.Coalesce.MaxEvents == 0 {
 		c.Coalesce.MaxEvents = 50_000
 	}
+	if c.UnwritableAfter == 0 {
+		c.UnwritableAfter = 10 * time.Second
+	}
 	if c.Coalesce.Linger == 0 {
 		c.Coalesce.Linger = 10 * time.Millisecond
 	} else if c.Coalesce.Linger == -1 {
@@ -153,6 +160,9 @@ func (c Config) Validate() error {
 	}
 	if c.Rejected == nil {
 		bad("rejected", "a store for the events of untrusted batches that fail validation is required")
+	}
+	if c.UnwritableAfter < 0 {
+		bad("unwritable_after", "must not be negative, got %s", c.UnwritableAfter)
 	}
 	if c.HandlerTimeout < 100*time.Millisecond {
 		bad("handler_timeout", "must be at least 100ms, got %s", c.HandlerTimeout)

@@ -130,6 +130,7 @@ func (e *env) pipelineConfig() pipeline.Config {
 type running struct {
 	cancel func()
 	wait   func() error
+	p      *pipeline.Pipeline
 }
 
 // start runs a pipeline on app with a new subscriber and waits until it
@@ -176,7 +177,7 @@ func (e *env) start(app pipeline.Appender, cfg pipeline.Config) *running {
 			t.Errorf("stop pipeline: %v", err)
 		}
 	})
-	return &running{cancel: cancel, wait: wait}
+	return &running{cancel: cancel, wait: wait, p: p}
 }
 
 // publish sends events as one batch message straight to the broker, as a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -65,6 +66,8 @@ type Pipeline struct {
 	// coalescer shares appends between batches handled at the same time;
 	// nil when app is not an EntryAppender or Coalesce.MaxEvents is -1.
 	coalescer *coalescer
+	// health is what the appends found of the log's storage.
+	health storageHealth
 }
 
 // New builds a pipeline reading cfg.Topic from sub, appending to app, and
@@ -169,8 +172,12 @@ func (p *Pipeline) handle(msg *message.Message) error {
 	}
 	if err != nil {
 		p.metrics.batches.WithLabelValues(resultFailed).Inc()
+		if !shouldPoison(err) {
+			p.health.failed(err)
+		}
 		return fmt.Errorf("append %d events: %w", n, err)
 	}
+	p.health.stored()
 	var stored, dups int
 	for _, o := range outcomes {
 		if o == eventlog.Duplicate {
@@ -338,3 +345,47 @@ func (pp *poisonPublisher) Publish(topic string, msgs ...*message.Message) error
 
 // Close does nothing: the publisher belongs to the caller.
 func (pp *poisonPublisher) Close() error { return nil }
+
+// ErrStorageUnwritable: the pipeline's appends have been failing (storage
+// unreachable, full or read-only) for longer than Config.UnwritableAfter.
+var ErrStorageUnwritable = errors.New("pipeline: the event log cannot be written")
+
+// StorageWritable reports ErrStorageUnwritable, with the last append's
+// error, while every append of the last UnwritableAfter failed; nil once
+// one succeeds again (or none was tried). Readiness and HTTP ingest use
+// it: events acknowledged while the log cannot take them would only pile
+// up in the broker.
+func (p *Pipeline) StorageWritable(context.Context) error {
+	return p.health.check(p.cfg.UnwritableAfter)
+}
+
+// storageHealth remembers the appends' latest outcomes.
+type storageHealth struct {
+	mu          sync.Mutex
+	failingFrom time.Time // first failure since the last success; zero: none
+	lastErr     error
+}
+
+func (h *storageHealth) stored() {
+	h.mu.Lock()
+	h.failingFrom, h.lastErr = time.Time{}, nil
+	h.mu.Unlock()
+}
+
+func (h *storageHealth) failed(err error) {
+	h.mu.Lock()
+	if h.failingFrom.IsZero() {
+		h.failingFrom = time.Now()
+	}
+	h.lastErr = err
+	h.mu.Unlock()
+}
+
+func (h *storageHealth) check(after time.Duration) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.failingFrom.IsZero() || time.Since(h.failingFrom) < after {
+		return nil
+	}
+	return fmt.Errorf("%w: appends have failed for %s: %w", ErrStorageUnwritable, time.Since(h.failingFrom).Round(time.Second), h.lastErr)
+}

@@ -662,3 +662,31 @@ func TestPipeline_StopsCleanlyWhenCancelledRightAway(t *testing.T) {
 	e.start(e.log, e.pipelineConfig())
 	e.waitCount(10, 30*time.Second)
 }
+
+// Health that tells the truth (issue 17): while every append fails for
+// longer than UnwritableAfter the pipeline says the log cannot be written
+// (readiness and HTTP ingest use it), and says it no more once an append
+// succeeds again.
+func TestPipeline_StorageWritableFollowsTheAppends(t *testing.T) {
+	e := newEnv(t)
+	app := &gatedLog{next: e.log}
+	cfg := e.pipelineConfig()
+	cfg.UnwritableAfter = 300 * time.Millisecond
+	cfg.Retry = pipeline.Retry{MaxRetries: 100, InitialInterval: 20 * time.Millisecond, MaxInterval: 50 * time.Millisecond}
+	p := e.start(app, cfg).p
+	ctx := context.Background()
+	if err := p.StorageWritable(ctx); err != nil {
+		t.Fatalf("before any append: %v", err)
+	}
+	events := generate(50, 10, 41)
+	e.publish(events)
+	waitFor(t, "the log reported unwritable", 30*time.Second, func() bool {
+		return errors.Is(p.StorageWritable(ctx), pipeline.ErrStorageUnwritable)
+	})
+	if err := p.StorageWritable(ctx); !strings.Contains(err.Error(), "injected") {
+		t.Fatalf("the error does not carry the append's: %v", err)
+	}
+	app.open.Store(true)
+	e.waitCount(50, time.Minute)
+	waitFor(t, "writable again", 10*time.Second, func() bool { return p.StorageWritable(ctx) == nil })
+}

@@ -21,7 +21,25 @@
 // One key per tenant means erasing a person (crypto-shredding their subject
 // key) does not reach payloads of theirs that were rejected: those stay
 // readable until the rejection is replayed and the tenant's "rejected:" key
-// is shredded, or the rows are deleted. Keep rejections short-lived.
+// is shredded, or the rows are deleted. Rejections are short-lived: the
+// table's TTL removes them 30 days after they were rejected (Retention;
+// schema/clickhouse/008_rejected_retention.sql).
+//
+// # Limits
+//
+// Bad input must not fill the disk, so the store is bounded (Limits): Put
+// keeps at most MaxPayloadBytes (64 KiB) of each rejected event, marking
+// the rejection Truncated (a truncated rejection cannot be replayed:
+// ErrTruncated), and stops keeping rejections once MaxStored (100,000) or
+// MaxStoredBytes (256 MiB of payloads) are stored. It refuses new
+// rejections rather than evicting old ones, which keeps the earliest
+// evidence of a fault and costs no deletes; room comes back as rejections
+// expire. A refusal is counted in custody_rejected_dropped_total{reason}
+// and logged when the store first finds itself full, and Put returns
+// ErrFull. The totals are read from the table at most every 10 seconds and
+// kept up to date in between by each store's own Puts, so processes that
+// share the table may overshoot the caps by what the others put in that
+// time.
 //
 // Status changes never update a row: Mark and Replay insert the row again
 // with a higher version (ReplacingMergeTree), and every read uses FINAL, so

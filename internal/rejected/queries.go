@@ -9,11 +9,11 @@ const (
 
 	// columns are the stored columns, in the order of row.
 	columns = `tenant, rejection_id, rejected_at, stage, batch_index, event_id, event_type, errors,
-sealed_key_id, sealed_payload, status, replayed_at, version`
+sealed_key_id, sealed_payload, status, replayed_at, version, received_bytes, kept_bytes`
 
 	// summaryColumns are columns without the sealed payload, for listings.
 	summaryColumns = `tenant, rejection_id, rejected_at, stage, batch_index, event_id, event_type, errors,
-status, replayed_at, version`
+status, replayed_at, version, received_bytes, kept_bytes`
 
 	// queryList lists rejections newest first. The key columns (tenant,
 	// rejected_at, rejection_id) are filtered in the inner query, before
@@ -43,4 +43,10 @@ LIMIT {limit:UInt32}`
 	queryByIDs = `SELECT ` + columns + `
 FROM {{table "rejected_events"}} FINAL
 WHERE rejection_id IN (SELECT arrayJoin({ids:Array(UUID)}))`
+
+	// queryTotals counts what is stored against the caps: rejections and
+	// the bytes of their payloads (kept_bytes, so no payload is read).
+	// FINAL counts a rejection once however many status rows it has.
+	queryTotals = `SELECT count() AS rows, sum(kept_bytes) AS bytes
+FROM {{table "rejected_events"}} FINAL`
 )

@@ -31,6 +31,11 @@ import (
 // now is the validation clock: the events below happen the day before.
 var now = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 
+// rejectedAt is when the stored rejections below were made: recent, since
+// rejections expire after Retention (the table's TTL drops older rows as
+// soon as it sees them).
+var rejectedAt = time.Now().UTC().Truncate(time.Hour)
+
 // env is a migrated engine with the event log and the rejected store
 // sharing one keyring, as storage.Open builds them.
 type env struct {
@@ -163,7 +168,7 @@ func TestPutListGet_RoundTrip(t *testing.T) {
 			ctx := context.Background()
 			body := batch(t, collected("acme", "contact.email"), collected("acme", "vehicle.vin"), object{"id": "not-a-uuid", "tenant": "acme"})
 			results := rejectedResults(t, body, options(baseTaxonomy(t)), 1, 2)
-			rs := FromResults(results, StageHTTP, now)
+			rs := FromResults(results, StageHTTP, rejectedAt)
 			if err := e.store.Put(ctx, rs); err != nil {
 				t.Fatalf("put: %v", err)
 			}
@@ -254,7 +259,7 @@ func TestPut_PayloadIsNotStoredInTheClear(t *testing.T) {
 	ev["subject"] = object{"identifiers": []any{object{"kind": "email", "value": email}, object{"kind": "phone", "value": phone}}}
 	ev["data"].(object)["elements"] = []any{object{"name": "ssn", "category": "government_id.ssn", "value": value}}
 	results := rejectedResults(t, batch(t, ev), options(baseTaxonomy(t)), 0)
-	rs := FromResults(results, StageHTTP, now)
+	rs := FromResults(results, StageHTTP, rejectedAt)
 	if err := e.store.Put(ctx, rs); err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +342,7 @@ func TestReplay_ValidAfterTaxonomyExtensionGoesToTheLog_StillInvalidKeepsNewErro
 			if len(results[1].Errors) < 2 {
 				t.Fatalf("broken event has errors %v, want the category and the system", results[1].Errors)
 			}
-			rs := FromResults(results, StageHTTP, now)
+			rs := FromResults(results, StageHTTP, rejectedAt)
 			if err := e.store.Put(ctx, rs); err != nil {
 				t.Fatal(err)
 			}
@@ -431,7 +436,7 @@ func TestReplay_SinkFailureLeavesTheStatusAndReportsIt(t *testing.T) {
 	e := newEnv(t, chtest.Embedded(t))
 	ctx := context.Background()
 	results := rejectedResults(t, batch(t, collected("acme", "vehicle.vin")), options(baseTaxonomy(t)), 0)
-	rs := FromResults(results, StagePipeline, now)
+	rs := FromResults(results, StagePipeline, rejectedAt)
 	if err := e.store.Put(ctx, rs); err != nil {
 		t.Fatal(err)
 	}
@@ -451,7 +456,7 @@ func TestReplay_SinkFailureLeavesTheStatusAndReportsIt(t *testing.T) {
 func TestList_FiltersByTenantStatusAndTime_NewestFirst(t *testing.T) {
 	e := newEnv(t, chtest.Embedded(t))
 	ctx := context.Background()
-	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	t0 := rejectedAt.Add(-24 * time.Hour)
 	var rs []Rejection
 	for i := range 12 {
 		tenant := []string{"acme", "globex", "default"}[i%3]

@@ -28,7 +28,8 @@ const (
 	// OutcomeNotFound: no rejection has that id.
 	OutcomeNotFound Outcome = "not_found"
 	// OutcomeFailed: the payload could not be read (e.g. its key was
-	// shredded) or the sink failed; the status is unchanged. Err says why.
+	// shredded, or it was kept only in part: ErrTruncated) or the sink
+	// failed; the status is unchanged. Err says why.
 	OutcomeFailed Outcome = "failed"
 )
 
@@ -121,6 +122,11 @@ func (s *Store) replayRound(ctx context.Context, ids []uuid.UUID, opts event.Opt
 			continue
 		}
 		results[i] = ReplayResult{ID: id, Tenant: r.Tenant, EventID: r.EventID}
+		if r.summary().truncated() {
+			results[i].Outcome = OutcomeFailed
+			results[i].Err = fmt.Errorf("rejection %s: %w: only %d of its %d bytes were kept; send the event again", id, ErrTruncated, r.KeptBytes, r.ReceivedBytes)
+			continue
+		}
 		payload, err := s.open(ctx, r)
 		if err != nil {
 			results[i].Outcome, results[i].Err = OutcomeFailed, err

@@ -25,7 +25,8 @@ const maxEventIDBytes = 128
 // FromResults returns a Rejection for every rejected result of a decoded
 // batch (event.DecodeBatch), in order: its index, id as sent and errors,
 // the tenant and type read from the raw bytes when possible, and the raw
-// bytes (copied) as Payload. IDs are new v7 UUIDs; At is now.
+// bytes (copied) as Payload, with their Size. IDs are new v7 UUIDs; At is
+// now. Store.Put cuts payloads to its Limits.
 func FromResults(results []event.Result, stage string, now time.Time) []Rejection {
 	at := now.UTC().Truncate(time.Millisecond)
 	var out []Rejection
@@ -39,6 +40,7 @@ func FromResults(results []event.Result, stage string, now time.Time) []Rejectio
 			EventID: clip(res.ID, maxEventIDBytes), EventType: typ,
 			Errors:  slices.Clone(res.Errors),
 			Payload: bytes.Clone(res.Raw),
+			Size:    len(res.Raw),
 			Status:  StatusRejected,
 		})
 	}

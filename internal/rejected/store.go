@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -67,10 +68,17 @@ type Rejection struct {
 	// Errors are the field errors of the rejection, or of the last replay
 	// when Status is StatusStillRejected.
 	Errors []event.FieldError
-	// Payload is the event's bytes as received. It is personal data: only
-	// Get returns it (decrypted); List leaves it nil.
+	// Payload is the event's bytes as received, or their first
+	// Limits.MaxPayloadBytes when Truncated. It is personal data: only Get
+	// returns it (decrypted); List leaves it nil.
 	Payload []byte
-	Status  Status
+	// Size is the event's size as received, in bytes; 0 for rejections
+	// stored before sizes were recorded.
+	Size int
+	// Truncated reports that Payload holds only the beginning of what was
+	// received: it cannot be replayed.
+	Truncated bool
+	Status    Status
 	// ReplayedAt is the time of the last replay attempt; zero if none.
 	ReplayedAt time.Time
 }
@@ -107,12 +115,17 @@ func SubjectKey(tenant string) string { return "rejected:" + tenant }
 
 // Store is the repository of rejected events.
 type Store struct {
-	conn   clickhouse.Conn
-	keys   *keyring.Keyring
-	now    func() time.Time
-	tables migrate.Tables
-	// list and byIDs are queryList and queryByIDs rendered for tables.
-	list, byIDs string
+	conn    clickhouse.Conn
+	keys    *keyring.Keyring
+	now     func() time.Time
+	tables  migrate.Tables
+	limits  Limits
+	metrics *Metrics
+	log     *slog.Logger
+	totals  *totals
+	// list, byIDs and totalsSQL are queryList, queryByIDs and
+	// queryTotals rendered for tables.
+	list, byIDs, totalsSQL string
 }
 
 // Config configures a Store.
@@ -120,6 +133,14 @@ type Config struct {
 	// Tables names the tables to read and write: the Distributed tables in
 	// sharded mode. The zero value is a single node (or unsharded cluster).
 	Tables migrate.Tables
+	// Limits cap what Put keeps; zero fields take the defaults.
+	Limits Limits
+	// Metrics count what Put does not keep (NewMetrics); nil counts in
+	// metrics registered nowhere.
+	Metrics *Metrics
+	// Log receives a warning when Put first finds the store full; nil
+	// discards it.
+	Log *slog.Logger
 }
 
 // New returns the store on conn for a single node or unsharded cluster;
@@ -128,10 +149,22 @@ func New(conn clickhouse.Conn, keys *keyring.Keyring) *Store {
 	return NewWithConfig(conn, keys, Config{})
 }
 
-// NewWithConfig returns the store on conn with cfg.
+// NewWithConfig returns the store on conn with cfg. It panics if
+// cfg.Limits.Validate fails: check limits where they are configured.
 func NewWithConfig(conn clickhouse.Conn, keys *keyring.Keyring, cfg Config) *Store {
+	if err := cfg.Limits.Validate(); err != nil {
+		panic(err)
+	}
+	cfg.Limits.setDefaults()
+	if cfg.Metrics == nil {
+		cfg.Metrics, _ = NewMetrics(nil) // registers nothing, cannot fail
+	}
+	if cfg.Log == nil {
+		cfg.Log = discardLog
+	}
 	return &Store{conn: conn, keys: keys, now: time.Now, tables: cfg.Tables,
-		list: cfg.Tables.MustSQL(queryList), byIDs: cfg.Tables.MustSQL(queryByIDs)}
+		limits: cfg.Limits, metrics: cfg.Metrics, log: cfg.Log, totals: &totals{},
+		list: cfg.Tables.MustSQL(queryList), byIDs: cfg.Tables.MustSQL(queryByIDs), totalsSQL: cfg.Tables.MustSQL(queryTotals)}
 }
 
 var (
@@ -151,16 +184,21 @@ func newID() uuid.UUID {
 
 // Put stores rejections in one insert, each payload sealed under the
 // tenant's SubjectKey with the rejection id as AAD. It fills zero fields of
-// rs in place: ID (a new v7 UUID), Tenant (event.DefaultTenant), At (now)
-// and Status (StatusRejected). Putting the same rejection again is
-// harmless: the copies collapse in storage.
+// rs in place: ID (a new v7 UUID), Tenant (event.DefaultTenant), At (now),
+// Status (StatusRejected) and Size (the payload's length); a payload over
+// Limits.MaxPayloadBytes is cut to its beginning in place and marked
+// Truncated (custody_rejected_truncated_total). Putting the same rejection
+// again is harmless: the copies collapse in storage.
+//
+// When the store is at a cap (Limits.MaxStored or MaxStoredBytes), Put
+// keeps the rejections that fit, in order, drops the rest and returns an
+// error wrapping ErrFull; the drop is counted
+// (custody_rejected_dropped_total{reason}) and logged.
 func (s *Store) Put(ctx context.Context, rs []Rejection) error {
 	if len(rs) == 0 {
 		return nil
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	keys := map[string]keyring.DataKey{}
-	rows := make([]row, len(rs))
 	for i := range rs {
 		r := &rs[i]
 		if r.ID == uuid.Nil {
@@ -179,6 +217,22 @@ func (s *Store) Put(ctx context.Context, rs []Rejection) error {
 		if err := check(r); err != nil {
 			return fmt.Errorf("rejection %d: %w", i, err)
 		}
+		if truncate(r, s.limits.MaxPayloadBytes) {
+			s.metrics.truncated.Inc()
+		}
+	}
+	rows := make([]row, len(rs))
+	for i := range rs {
+		rows[i].KeptBytes = uint64(len(rs[i].Payload))
+	}
+	kept, reason, err := s.admit(ctx, rows)
+	if err != nil {
+		return err
+	}
+	rows = rows[:kept]
+	keys := map[string]keyring.DataKey{}
+	for i := range rows {
+		r := &rs[i]
 		dk, ok := keys[r.Tenant]
 		if !ok {
 			var err error
@@ -200,13 +254,19 @@ func (s *Store) Put(ctx context.Context, rs []Rejection) error {
 			EventID: r.EventID, EventType: r.EventType, Errors: errs,
 			SealedKeyID: sealed.KeyID, SealedPayload: sealed.Ciphertext,
 			Status: string(r.Status), ReplayedAt: epoch, Version: max(minVersion, uint64(now.UnixNano())),
+			ReceivedBytes: uint64(r.Size), KeptBytes: uint64(len(r.Payload)),
 		}
 		if !r.ReplayedAt.IsZero() {
 			rows[i].ReplayedAt = r.ReplayedAt.UTC().Truncate(time.Millisecond)
 		}
 	}
-	if err := s.conn.Insert(s.tables.InsertContext(ctx, ""), s.tables.Name(tableRejected), rows); err != nil {
-		return fmt.Errorf("store rejected events: %w", err)
+	if len(rows) > 0 {
+		if err := s.conn.Insert(s.tables.InsertContext(ctx, ""), s.tables.Name(tableRejected), rows); err != nil {
+			return fmt.Errorf("store rejected events: %w", err)
+		}
+	}
+	if kept < len(rs) {
+		return fmt.Errorf("%w (%s): kept %d of %d rejections", ErrFull, reason, kept, len(rs))
 	}
 	return nil
 }

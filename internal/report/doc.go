@@ -21,7 +21,9 @@
 // security answers, biometric data) never enter a Report — the report says
 // "we hold your payment card number" instead — and a request verified only
 // to the categories standard gets no specific pieces at all (11 CCR 7024(a),
-// 7062).
+// 7062). A report's size is bounded by what it holds, not by how values
+// are shaped: a value longer than MaxShownValueBytes or nested deeper than
+// MaxShownValueDepth is shown in part, as text, with a notice saying so.
 //
 // The window defaults to the 12 months before the request was received
 // (DefaultWindow; under the GDPR, everything from Earliest) and may be

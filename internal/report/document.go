@@ -348,6 +348,9 @@ func pieces(r Report) section {
 		v := p.Notice
 		if p.ValueStatus == ValueShown {
 			v = valueText(p.Value)
+			if p.Notice != "" { // shown in part (shownValue)
+				v += " (" + p.Notice + ")"
+			}
 		}
 		t.Rows = append(t.Rows, []string{p.CategoryName, v, p.Name, statusText(p)})
 	}

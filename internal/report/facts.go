@@ -36,7 +36,7 @@ func (b *builder) pieces(rec projections.Record) []Piece {
 			p.Notice = "Our records name this information but do not hold its value."
 		default:
 			p.ValueStatus = ValueShown
-			p.Value = append(p.Value, el.Value...)
+			p.Value, p.Notice = shownValue(el.Value)
 		}
 		out = append(out, p)
 	}

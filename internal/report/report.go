@@ -254,11 +254,13 @@ type Piece struct {
 	CategoryName string `json:"category_name"`
 	Name         string `json:"name"` // the element's name in the business's systems
 	// Value is the value as recorded (any JSON), present only when
-	// ValueStatus is ValueShown.
+	// ValueStatus is ValueShown. A value over MaxShownValueBytes as compact
+	// JSON, or nested deeper than MaxShownValueDepth, is shown in part: a
+	// JSON string of the beginning of its compact JSON, with a Notice.
 	Value       json.RawMessage `json:"value,omitempty"`
 	ValueStatus string          `json:"value_status"`
-	// Notice explains in plain language why no value is shown; "" when
-	// one is.
+	// Notice explains in plain language why no value is shown, or why it
+	// is shown in part; "" when it is shown as recorded.
 	Notice string `json:"notice"`
 	// Status is held, corrected or erased, as of StatusAt (nil if no event
 	// in the window set it).

@@ -9,6 +9,8 @@
 // download is recorded in the person's access log, with the purpose given.
 // A download the read side's admission refused (too many reads at once) is
 // answered 503 with Retry-After, and is not recorded: nothing was read.
+// An id no request can have (requests.ValidateID: control characters, more
+// than 64 bytes, …) is answered 400 with the reason before anything else.
 package reportapi
 
 import (
@@ -59,6 +61,12 @@ const Pattern = "GET /v1/requests/{id}/report"
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, q := r.PathValue("id"), r.URL.Query()
+	// Before anything else: the id is checked, logged and echoed in a
+	// header only once it is known to be plain text of a sane length.
+	if err := requests.ValidateID(id); err != nil {
+		http.Error(w, err.Error()+" (the {id} of /v1/requests/{id}/report)", http.StatusBadRequest)
+		return
+	}
 	tenant, purpose := q.Get("tenant"), q.Get("purpose")
 	format := report.FormatPDF
 	if f := q.Get("format"); f != "" {
@@ -104,6 +112,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &refused):
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(refused.RetryAfter.Seconds()))))
 		http.Error(w, refused.Error(), http.StatusServiceUnavailable)
+	case errors.Is(err, requests.ErrInvalidInput):
+		http.Error(w, err.Error(), http.StatusBadRequest)
 	case errors.Is(err, rights.ErrNotFound):
 		http.Error(w, err.Error(), http.StatusNotFound)
 	case errors.Is(err, rights.ErrNoReport):

@@ -92,6 +92,11 @@ func TestDownloadServesTheDeliveredReportAndRecordsTheRead(t *testing.T) {
 		{"/v1/requests/" + r.ID + "/report", secret, http.StatusBadRequest, "purpose"},
 		{"/v1/requests/" + r.ID + "/report?purpose=x&format=docx", secret, http.StatusBadRequest, "format"},
 		{"/v1/requests/nope/report?purpose=x", secret, http.StatusNotFound, "no such request"},
+		// Ids no request can have are the caller's mistake (they were
+		// 500s: the log refused them as identifiers).
+		{"/v1/requests/a%0D%0Ab/report?purpose=x", secret, http.StatusBadRequest, "request id: "},
+		{"/v1/requests/a%00b/report?purpose=x", secret, http.StatusBadRequest, "control character"},
+		{"/v1/requests/" + strings.Repeat("r", 10_000) + "/report?purpose=x", secret, http.StatusBadRequest, "10000 bytes long"},
 		{"/v1/requests/" + r.ID + "/report?purpose=resend&format=json", secret, http.StatusOK, `"jane@example.com"`},
 		{"/v1/requests/" + r.ID + "/report?purpose=resend", secret, http.StatusOK, "%PDF"},
 	} {
@@ -156,4 +161,59 @@ func (a admitted) Download(ctx context.Context, tenant, id string) (report.Repor
 	}
 	defer release()
 	return a.rights.Download(ctx, tenant, id)
+}
+
+// A request id that cannot be one is answered 400 with the reason, before
+// anything is read, whatever else the request says; the body never echoes
+// the id.
+func TestDownloadRefusesMalformedRequestIDs(t *testing.T) {
+	var calls int
+	h := reportapi.New(rightsFunc(func(context.Context, string, string) (report.Report, requests.Request, bool, error) {
+		calls++
+		return report.Report{}, requests.Request{}, false, rights.ErrNotFound
+	}), nil, slog.New(slog.DiscardHandler))
+	mux := http.NewServeMux()
+	mux.Handle(reportapi.Pattern, h)
+	for _, tc := range []struct {
+		name, id, reason string
+	}{
+		{"carriage return and line feed", "dsar%0D%0A1", "it contains a control character"},
+		{"line feed", "dsar%0A1", "it contains a control character"},
+		{"NUL", "dsar%001", "it contains a control character"},
+		{"DEL", "dsar%7F1", "it contains a control character"},
+		{"10,000 characters", strings.Repeat("a", 10_000), "it is 10000 bytes long"},
+		{"65 characters", strings.Repeat("a", 65), "it is 65 bytes long"},
+		{"space", "dsar%201", "it contains a character outside those"},
+		{"leading dot", ".dsar", "it does not start with a letter or digit"},
+		{"invalid UTF-8", "dsar%FF", "it is not valid UTF-8"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, query := range []string{"?purpose=x", "", "?format=docx"} {
+				rec := httptest.NewRecorder()
+				mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/requests/"+tc.id+"/report"+query, nil))
+				body := rec.Body.String()
+				if rec.Code != http.StatusBadRequest || !strings.HasPrefix(body, "request id: must be 1–64 letters") || !strings.Contains(body, tc.reason) {
+					t.Fatalf("GET %.80s%s: %d %q; want 400 naming the request id and %q", tc.id, query, rec.Code, body, tc.reason)
+				}
+				if len(body) > 300 || strings.ContainsAny(body[:len(body)-1], "\r\n\x00") {
+					t.Fatalf("the answer echoes the id: %q", body)
+				}
+			}
+		})
+	}
+	if calls != 0 {
+		t.Fatalf("Download ran %d times for malformed ids", calls)
+	}
+	// A well-formed id goes on to be looked up.
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/requests/dsar-2026:001.a_b/report?purpose=x", nil))
+	if rec.Code != http.StatusNotFound || calls != 1 {
+		t.Fatalf("well-formed id: %d after %d lookups; want 404 after 1", rec.Code, calls)
+	}
+}
+
+type rightsFunc func(ctx context.Context, tenant, id string) (report.Report, requests.Request, bool, error)
+
+func (f rightsFunc) Download(ctx context.Context, tenant, id string) (report.Report, requests.Request, bool, error) {
+	return f(ctx, tenant, id)
 }

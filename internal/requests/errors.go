@@ -32,13 +32,16 @@ func (e *TransitionError) Unwrap() error { return ErrInvalidTransition }
 
 // InputError is a field of a step that is missing or not acceptable.
 type InputError struct {
-	Op        string
+	Op        string // "" when the field is checked on its own (ValidateID)
 	RequestID string // "" when not known yet
 	Field     string // e.g. "level", "reason"
 	Reason    string
 }
 
 func (e *InputError) Error() string {
+	if e.Op == "" {
+		return fmt.Sprintf("%s: %s", e.Field, e.Reason)
+	}
 	if e.RequestID == "" {
 		return fmt.Sprintf("%s: %s: %s", e.Op, e.Field, e.Reason)
 	}

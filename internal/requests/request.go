@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -486,4 +488,37 @@ func (l *Lifecycle) Replay(events []*event.Event) ([]Request, error) {
 	})
 	slices.SortFunc(errs, func(a, b error) int { return cmp.Compare(a.Error(), b.Error()) })
 	return out, errors.Join(errs...)
+}
+
+// MaxIDLen is the longest request id, in bytes.
+const MaxIDLen = 64
+
+// ValidateID checks a request id as it arrives from a client (an HTTP
+// path, a GraphQL argument, a command line) before anything is looked up
+// by it: ids are 1–64 letters, digits, `.`, `_`, `:` or `-`, starting with
+// a letter or digit, the form Open accepts, so an id outside it names no
+// request. The error is an *InputError for field "request id" (wrapping
+// ErrInvalidInput) whose reason says what is wrong; it never repeats the
+// id, which may hold control characters or be very long.
+func ValidateID(id string) error {
+	if requestIDPattern.MatchString(id) {
+		return nil
+	}
+	const want = "must be 1–64 letters, digits, `.`, `_`, `:` or `-`, starting with a letter or digit"
+	var got string
+	switch {
+	case id == "":
+		got = "it is empty"
+	case len(id) > MaxIDLen:
+		got = fmt.Sprintf("it is %d bytes long", len(id))
+	case strings.ContainsFunc(id, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }):
+		got = "it contains a control character"
+	case !utf8.ValidString(id):
+		got = "it is not valid UTF-8"
+	case !requestIDPattern.MatchString(id[:1] + "x"):
+		got = "it does not start with a letter or digit"
+	default:
+		got = "it contains a character outside those"
+	}
+	return &InputError{Field: "request id", Reason: want + "; " + got}
 }

@@ -172,6 +172,11 @@ func (s *Service) Get(ctx context.Context, tenant, id string) (requests.Request,
 
 // one reads one request and the identifiers it was opened with.
 func (s *Service) one(ctx context.Context, tenant, id string) (requests.Request, []identity.Ref, error) {
+	// An id no request can have is the caller's mistake, said as such,
+	// not a failed lookup (the log would refuse it as an identifier).
+	if err := requests.ValidateID(id); err != nil {
+		return requests.Request{}, nil, err
+	}
 	st, err := s.load(ctx, tenant, id)
 	if err != nil {
 		return requests.Request{}, nil, err
@@ -205,6 +210,8 @@ func (s *Service) Open(ctx context.Context, in requests.OpenInput) (requests.Req
 	in.Act = s.act(in.Act)
 	if in.RequestID == "" {
 		in.RequestID = "req-" + uuid.NewString()
+	} else if err := requests.ValidateID(in.RequestID); err != nil {
+		return requests.Request{}, err
 	}
 	if _, err := s.Get(ctx, in.Tenant, in.RequestID); err == nil {
 		return requests.Request{}, fmt.Errorf("%w: request_id: %q is already in use", requests.ErrInvalidInput, in.RequestID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,5 +157,45 @@ func TestRequestToKnowLifecycleAndReport(t *testing.T) {
 	}
 	if len(preview.SoldOrShared) == 0 {
 		t.Fatalf("preview lists nothing sold or shared: %+v", preview)
+	}
+}
+
+// An id no request can have (control characters, 10,000 characters) is
+// the caller's mistake, naming the request id, wherever it arrives; it was
+// an identity error from the log. A well-formed unknown id is not found.
+func TestMalformedRequestIDsAreInvalidInput(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+	svc, _ := open(t, &now)
+	steps := map[string]func(id string) error{
+		"get": func(id string) error { _, err := svc.Get(ctx, tenant, id); return err },
+		"confirm": func(id string) error {
+			_, err := svc.Confirm(ctx, tenant, id, requests.Act{Actor: "dpo"})
+			return err
+		},
+		"deny": func(id string) error {
+			_, err := svc.Deny(ctx, tenant, id, requests.DenyInput{Act: requests.Act{Actor: "dpo"}, Basis: requests.BasisOther, Reason: "x"})
+			return err
+		},
+		"download": func(id string) error { _, _, _, err := svc.Download(ctx, tenant, id); return err },
+		"open": func(id string) error {
+			_, err := svc.Open(ctx, requests.OpenInput{RequestID: id, Tenant: tenant, Subject: event.Subject{Identifiers: []identity.Identifier{jane}},
+				Type: requests.TypeKnow, Jurisdiction: requests.CCPA, Channel: requests.ChannelEmail})
+			return err
+		},
+	}
+	for name, step := range steps {
+		for _, id := range []string{"dsar\r\n1", "dsar\x001", strings.Repeat("r", 10_000), strings.Repeat("r", 100)} {
+			err := step(id)
+			if !errors.Is(err, requests.ErrInvalidInput) || !strings.HasPrefix(err.Error(), "request id: ") {
+				t.Errorf("%s %.12q: %v; want invalid input naming the request id", name, id, err)
+			}
+		}
+		if name == "open" {
+			continue
+		}
+		if err := step("dsar-404"); !errors.Is(err, rights.ErrNotFound) {
+			t.Errorf("%s of a well-formed unknown id: %v; want not found", name, err)
+		}
 	}
 }

@@ -74,13 +74,17 @@ func ddlConfig(cfg config.Config) migrate.Config {
 	}
 }
 
-// Open opens the transport, applies pending migrations, loads the secrets
-// and builds the repositories. Close releases everything.
+// Open opens the transport, applies pending migrations, loads the secrets,
+// checks them against the fingerprints recorded in storage (see keys.go:
+// a missing or different key is refused with ErrKeyMissing or
+// ErrKeyMismatch, and missing key files are generated only into an empty
+// installation) and builds the repositories. Close releases everything.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Storage, error) {
-	hasher, masters, err := loadSecrets(cfg, log)
+	sec, err := loadSecrets(cfg)
 	if err != nil {
 		return nil, err
 	}
+	defer func() { clear(sec.idKey) }() // the hasher holds a copy; a generated key replaces it
 	conn, err := OpenConn(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse (%s): %w", cfg.ClickHouse.Transport, err)
@@ -96,13 +100,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Storage, e
 		return nil, fmt.Errorf("migrate schema: %w", err)
 	}
 	tables := ddlConfig(cfg).Tables()
-	logCfg := eventlog.Config{Tables: tables}
-	keys, err := keyring.New(eventlog.NewKeyStoreWithConfig(conn, logCfg), masters[0], masters[1:]...)
+	hasher, keys, err := openKeys(ctx, conn, tables, sec, log)
 	if err != nil {
 		_ = conn.Close()
 		return nil, err
 	}
-	events := eventlog.NewWithConfig(conn, hasher, keys, logCfg)
+	events := eventlog.NewWithConfig(conn, hasher, keys, eventlog.Config{Tables: tables})
 	proj, err := projectionstore.New(conn, projectionstore.Config{DDL: ddlConfig(cfg)})
 	if err == nil {
 		err = proj.Ensure(ctx, func(name string, done, total uint64) {
@@ -121,6 +124,28 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Storage, e
 	return &Storage{Conn: conn, Events: events, Keyring: keys, Hasher: hasher, Projections: proj, Inventory: inv, Tables: tables}, nil
 }
 
+// openKeys checks the configured keys against the fingerprints recorded in
+// storage, generating missing ones only into an empty installation, and
+// returns the identifier hasher and the keyring (see keys.go).
+func openKeys(ctx context.Context, conn clickhouse.Conn, tables migrate.Tables, sec *secrets, log *slog.Logger) (*identity.Hasher, *keyring.Keyring, error) {
+	guard := newKeyGuard(conn, tables, log)
+	if err := guard.resolve(ctx, sec); err != nil {
+		return nil, nil, err
+	}
+	hasher, err := identity.NewHasher(sec.idKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := keyring.New(eventlog.NewKeyStoreWithConfig(conn, eventlog.Config{Tables: tables}), sec.active, sec.previous...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := guard.record(ctx, sec, keys, hasher); err != nil {
+		return nil, nil, err
+	}
+	return hasher, keys, nil
+}
+
 // Rejected returns the rejected-events repository on this storage.
 func (s *Storage) Rejected() *rejected.Store {
 	return rejected.NewWithConfig(s.Conn, s.Keyring, rejected.Config{Tables: s.Tables})
@@ -129,62 +154,71 @@ func (s *Storage) Rejected() *rejected.Store {
 // Close releases the connection (for chDB, flushes and stops the engine).
 func (s *Storage) Close() error { return s.Conn.Close() }
 
-// loadSecrets reads the identifier key and the master keys (active first),
-// from the environment or files, generating missing files when allowed.
-func loadSecrets(cfg config.Config, log *slog.Logger) (*identity.Hasher, []keyring.MasterKey, error) {
+// loadSecrets reads the identifier key and the master keys from the
+// environment or files. A key file that does not exist is left for the
+// key guard (keys.go) to generate, if security.generate_keys allows it and
+// nothing is stored yet; without generate_keys it is an error here, before
+// the engine is opened. Previous master key files must exist.
+func loadSecrets(cfg config.Config) (*secrets, error) {
 	sec := cfg.Security
 	generate := sec.GenerateKeys != nil && *sec.GenerateKeys
-	var idKey []byte
+	out := &secrets{}
 	var err error
 	if sec.IdentifierKey != "" {
-		idKey, err = keyring.ParseSecret(sec.IdentifierKey)
-		err = wrapSecret("CUSTODY_IDENTIFIER_KEY", err)
+		out.idSource = "CUSTODY_IDENTIFIER_KEY"
+		out.idKey, err = keyring.ParseSecret(sec.IdentifierKey)
+		err = wrapSecret(out.idSource, err)
 	} else {
-		var created bool
-		idKey, created, err = keyring.LoadOrCreateSecret(sec.IdentifierKeyFile, generate)
-		err = wrapSecret(sec.IdentifierKeyFile, err)
-		if created {
-			log.Warn("generated identifier key; back it up: without it no identifier can be looked up", "path", sec.IdentifierKeyFile)
-		}
+		out.idSource, out.idFile = sec.IdentifierKeyFile, sec.IdentifierKeyFile
+		out.idKey, out.idMissing, err = readKeyFile(sec.IdentifierKeyFile, generate)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	hasher, err := identity.NewHasher(idKey)
-	if err != nil {
-		return nil, nil, err
-	}
-	var active keyring.MasterKey
 	if sec.MasterKey != "" {
-		active, err = keyring.ParseMasterKey(sec.MasterKey)
-		err = wrapSecret("CUSTODY_MASTER_KEY", err)
+		out.activeSource = "CUSTODY_MASTER_KEY"
+		out.active, err = keyring.ParseMasterKey(sec.MasterKey)
+		err = wrapSecret(out.activeSource, err)
 	} else {
-		var created bool
-		active, created, err = keyring.LoadOrCreateKeyFile(sec.MasterKeyFile, generate)
-		err = wrapSecret(sec.MasterKeyFile, err)
-		if created {
-			log.Warn("generated master key; back it up: without it no stored value can be decrypted", "path", sec.MasterKeyFile, "key_id", active.ID)
+		out.activeSource, out.activeFile = sec.MasterKeyFile, sec.MasterKeyFile
+		var raw []byte
+		raw, out.activeMissing, err = readKeyFile(sec.MasterKeyFile, generate)
+		if err == nil && !out.activeMissing {
+			out.active, err = keyring.NewMasterKey(raw)
+			clear(raw)
 		}
 	}
 	if err != nil {
-		return nil, nil, err
+		clear(out.idKey)
+		return nil, err
 	}
-	masters := []keyring.MasterKey{active}
 	for _, p := range sec.PreviousMasterKeyFile {
 		mk, _, err := keyring.LoadOrCreateKeyFile(p, false)
 		if err != nil {
-			return nil, nil, wrapSecret(p, err)
+			clear(out.idKey)
+			return nil, wrapSecret(p, err)
 		}
-		masters = append(masters, mk)
+		out.previous = append(out.previous, mk)
 	}
 	for i, v := range sec.PreviousMasterKeys {
 		mk, err := keyring.ParseMasterKey(v)
 		if err != nil {
-			return nil, nil, wrapSecret(fmt.Sprintf("CUSTODY_PREVIOUS_MASTER_KEYS[%d]", i), err)
+			clear(out.idKey)
+			return nil, wrapSecret(fmt.Sprintf("CUSTODY_PREVIOUS_MASTER_KEYS[%d]", i), err)
 		}
-		masters = append(masters, mk)
+		out.previous = append(out.previous, mk)
 	}
-	return hasher, masters, nil
+	return out, nil
+}
+
+// readKeyFile reads a key file. A file that does not exist is reported
+// missing when it may be generated, and is an error otherwise.
+func readKeyFile(path string, generate bool) (secret []byte, missing bool, err error) {
+	secret, _, err = keyring.LoadOrCreateSecret(path, false)
+	if errors.Is(err, fs.ErrNotExist) && generate {
+		return nil, true, nil
+	}
+	return secret, false, wrapSecret(path, err)
 }
 
 func wrapSecret(where string, err error) error {
@@ -193,7 +227,8 @@ func wrapSecret(where string, err error) error {
 	}
 	hint := ""
 	if errors.Is(err, fs.ErrNotExist) {
-		hint = " (provide it, set CUSTODY_MASTER_KEY / CUSTODY_IDENTIFIER_KEY, or set security.generate_keys: true to create it)"
+		hint = " (restore it from your backup or provide it, e.g. in CUSTODY_MASTER_KEY / CUSTODY_IDENTIFIER_KEY; " +
+			"only for a new installation with nothing stored yet, set security.generate_keys: true to create it)"
 	}
 	return fmt.Errorf("load secret from %s%s: %w", where, hint, err)
 }

@@ -77,7 +77,7 @@ func (t *Taxonomy) WithExtension(tenant string, ext Extension) (*Taxonomy, error
 		tenants[k] = vv
 	}
 	tenants[tenant] = buildVocab(ext, t.stat)
-	return &Taxonomy{stat: t.stat, base: t.base, tenants: tenants}, nil
+	return &Taxonomy{stat: t.stat, base: t.base, tenants: tenants, words: t.words}, nil
 }
 
 // terms returns the entries of list l in their common Term shape.

@@ -18,6 +18,7 @@ type Taxonomy struct {
 	stat    *statutory
 	base    *vocab
 	tenants map[string]*vocab // tenant -> that tenant's extension terms only
+	words   synonyms          // of synonyms.yaml, for suggestions
 }
 
 // statutory holds the reference lists of statutory.yaml.
@@ -109,13 +110,19 @@ func Load(fsys fs.FS) (*Taxonomy, error) {
 		base.merge(doc)
 	}
 	errs = append(errs, unknownFiles(fsys)...)
+	words, wordErrs := loadSynonyms(fsys)
+	errs = append(errs, wordErrs...)
 
 	v := validator{stat: stat, src: func(l List) string { return origin[l] }, broken: broken}
 	errs = append(errs, v.validate(base)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return &Taxonomy{stat: stat, base: buildVocab(base, stat), tenants: map[string]*vocab{}}, nil
+	bv := buildVocab(base, stat)
+	if errs := words.unused(bv); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &Taxonomy{stat: stat, base: bv, tenants: map[string]*vocab{}, words: words}, nil
 }
 
 func markBroken(broken map[List]bool, lists []List) {
@@ -154,7 +161,7 @@ func unknownFiles(fsys fs.FS) []error {
 	if err != nil {
 		return []error{&ValidationError{File: ".", Reason: "cannot list directory", Err: err}}
 	}
-	known := []string{StatutoryFile}
+	known := []string{StatutoryFile, SynonymsFile}
 	for _, f := range dataFiles() {
 		known = append(known, f.name)
 	}

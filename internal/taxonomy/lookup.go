@@ -19,12 +19,25 @@ func (t *Taxonomy) layers(tenant string) []*vocab {
 }
 
 // Lookup reports whether key is a term of list for tenant (base terms plus
-// the tenant's extension). When it is not, suggestion is the closest term
-// by case-insensitive edit distance (Damerau, optimal string alignment) if
-// that distance is at most max(2, len(key)/4); failing that, the one term
-// whose last dotted segment equals key's (so "passport" suggests
-// "government_id.passport"); otherwise "". Keys are case-sensitive:
-// "Contact.Email" is not known, and suggests "contact.email".
+// the tenant's extension). When it is not, suggestion is the term it most
+// likely meant, or "" when none is likely:
+//
+//  1. the closest term by case-insensitive edit distance (Damerau, optimal
+//     string alignment) if that distance is at most max(2, len(key)/4) —
+//     unless a term with the same words, in any order, is fewer edits away
+//     (step 2);
+//  2. a term with the same words as key in any order, each word the same
+//     or a typo of it (package spelling's WordLimit), after the synonyms
+//     of synonyms.yaml are read as one word ("fulfil_order" suggests
+//     "order_fulfilment", "geolocation.approximate" "geolocation.coarse");
+//  3. the one term whose last dotted segment equals key's (so "passport"
+//     suggests "government_id.passport");
+//  4. the one term holding every word of key and the fewest others
+//     ("payment" suggests "payment_processing"; when two terms are as
+//     close, neither).
+//
+// Keys are case-sensitive: "Contact.Email" is not known, and suggests
+// "contact.email".
 func (t *Taxonomy) Lookup(tenant string, list List, key string) (known bool, suggestion string) {
 	layers := t.layers(tenant)
 	for _, v := range layers {
@@ -32,7 +45,7 @@ func (t *Taxonomy) Lookup(tenant string, list List, key string) (known bool, sug
 			return true, ""
 		}
 	}
-	return false, suggest(key, list, layers)
+	return false, t.suggest(key, list, layers)
 }
 
 // Check is Lookup as an error: nil when key is a term of list for tenant,
@@ -52,8 +65,12 @@ func (t *Taxonomy) Check(tenant string, list List, key string) error {
 	}
 }
 
-func suggest(key string, list List, layers []*vocab) string {
-	if key == "" {
+// maxSuggestKey bounds the keys suggest compares word by word: longer
+// ones are not near-misses of a term.
+const maxSuggestKey = 256
+
+func (t *Taxonomy) suggest(key string, list List, layers []*vocab) string {
+	if key == "" || len(key) > maxSuggestKey {
 		return ""
 	}
 	lk := strings.ToLower(key)
@@ -72,6 +89,25 @@ func suggest(key string, list List, layers []*vocab) string {
 			}
 		}
 	}
+	// Word by word: the same words (reordered, synonyms, typos), or all of
+	// key's words among more.
+	words := t.words.words(lk)
+	var same, more wordMatch
+	for _, v := range layers {
+		for cand := range v.terms[list] {
+			cost, extra, ok := spelling.MatchWords(words, t.words.words(cand))
+			switch {
+			case !ok:
+			case extra == 0:
+				same.offer(cand, cost, 0)
+			default:
+				more.offer(cand, cost, extra)
+			}
+		}
+	}
+	if same.key != "" && !same.tied && (best == "" || same.cost < bestD) {
+		return same.key
+	}
 	if best != "" {
 		return best
 	}
@@ -88,7 +124,30 @@ func suggest(key string, list List, layers []*vocab) string {
 			}
 		}
 	}
-	return match
+	if match != "" {
+		return match
+	}
+	if !more.tied {
+		return more.key
+	}
+	return ""
+}
+
+// wordMatch keeps the best term matched word by word: fewest extra words,
+// then fewest edits; tied when another term is as good.
+type wordMatch struct {
+	key         string
+	cost, extra int
+	tied        bool
+}
+
+func (m *wordMatch) offer(key string, cost, extra int) {
+	switch {
+	case m.key == "" || extra < m.extra || (extra == m.extra && cost < m.cost):
+		*m = wordMatch{key: key, cost: cost, extra: extra}
+	case extra == m.extra && cost == m.cost:
+		m.tied = true
+	}
 }
 
 func lastSegment(s string) string {

@@ -38,7 +38,8 @@ SELECT event_id, tenant, subject_key, occurred_at, recorded_at FROM events;
 CREATE TABLE IF NOT EXISTS event_ids_v2_all{{.OnCluster}} AS event_ids_v2
 ENGINE = {{distributed "event_ids_v2" "cityHash64(subject_key)"}};
 
-INSERT INTO event_ids_v2_all SELECT event_id, tenant, subject_key, occurred_at, recorded_at FROM event_ids_all;
+INSERT INTO event_ids_v2_all SETTINGS distributed_foreground_insert = 1
+SELECT event_id, tenant, subject_key, occurred_at, recorded_at FROM event_ids_all;
 {{else}}
 INSERT INTO event_ids_v2 SELECT event_id, tenant, subject_key, occurred_at, recorded_at FROM event_ids;
 {{end}}

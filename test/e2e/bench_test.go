@@ -116,7 +116,7 @@ func BenchmarkIngestHTTP(b *testing.B) {
 		b.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	pcfg, err := node.PipelineConfig(cfg, store, bcfg.Subject, bcfg.PoisonSubject)
+	pcfg, err := node.PipelineConfig(cfg, store, store.Rejected(), bcfg.Subject, bcfg.PoisonSubject)
 	if err != nil {
 		b.Fatal(err)
 	}

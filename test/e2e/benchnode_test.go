@@ -84,7 +84,7 @@ func startBenchNode(b *testing.B, withGraphQL bool) *benchNode {
 	if withGraphQL {
 		role = node.RoleSingleNode
 	}
-	if err := node.MountAPI(srv, cfg, n.Store, tr.Sink, role, n.Registry, log); err != nil {
+	if err := node.MountAPI(srv, cfg, n.Store, tr, role, n.Registry, log); err != nil {
 		b.Fatal(err)
 	}
 	addr, err := srv.Listen()

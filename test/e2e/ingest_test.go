@@ -55,7 +55,7 @@ func TestIngest_100kEventsThroughTheSDKWithDuplicatesAndARestartAreStoredOnce(t 
 		if err != nil {
 			t.Fatal(err)
 		}
-		pcfg, err := node.PipelineConfig(cfg, store, bcfg.Subject, bcfg.PoisonSubject)
+		pcfg, err := node.PipelineConfig(cfg, store, store.Rejected(), bcfg.Subject, bcfg.PoisonSubject)
 		if err != nil {
 			t.Fatal(err)
 		}

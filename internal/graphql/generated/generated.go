@@ -66,6 +66,7 @@ type ComplexityRoot struct {
 		Operation  func(childComplexity int) int
 		Purpose    func(childComplexity int) int
 		RequestID  func(childComplexity int) int
+		Revealed   func(childComplexity int) int
 		Role       func(childComplexity int) int
 	}
 
@@ -217,6 +218,7 @@ type ComplexityRoot struct {
 		Category       func(childComplexity int) int
 		FirstCollected func(childComplexity int) int
 		LastCollected  func(childComplexity int) int
+		Masked         func(childComplexity int) int
 		Name           func(childComplexity int) int
 		Purposes       func(childComplexity int) int
 		Shredded       func(childComplexity int) int
@@ -254,6 +256,7 @@ type ComplexityRoot struct {
 		Data        func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Identifiers func(childComplexity int) int
+		Masked      func(childComplexity int) int
 		RecordedAt  func(childComplexity int) int
 		Shredded    func(childComplexity int) int
 		Source      func(childComplexity int) int
@@ -367,6 +370,7 @@ type ComplexityRoot struct {
 		ExtendRequest   func(childComplexity int, id string, tenant *string, input model.ExtendRequestInput) int
 		OpenRequest     func(childComplexity int, input model.OpenRequestInput) int
 		ReplayRejected  func(childComplexity int, ids []uuid.UUID) int
+		RevealValue     func(childComplexity int, identifier string, tenant *string, category string, name string, event *uuid.UUID, purpose string) int
 		VerifyRequest   func(childComplexity int, id string, tenant *string, input model.VerifyRequestInput) int
 	}
 
@@ -636,6 +640,16 @@ type ComplexityRoot struct {
 		Type  func(childComplexity int) int
 	}
 
+	RevealedValue struct {
+		Category func(childComplexity int) int
+		EventID  func(childComplexity int) int
+		Name     func(childComplexity int) int
+		PersonID func(childComplexity int) int
+		Shredded func(childComplexity int) int
+		Tenant   func(childComplexity int) int
+		Value    func(childComplexity int) int
+	}
+
 	SensitiveClause struct {
 		Citation func(childComplexity int) int
 		Clause   func(childComplexity int) int
@@ -719,6 +733,7 @@ type MutationResolver interface {
 	CompleteRequest(ctx context.Context, id string, tenant *string, input model.CompleteRequestInput) (*requests.Request, error)
 	DenyRequest(ctx context.Context, id string, tenant *string, input model.DenyRequestInput) (*requests.Request, error)
 	AppealRequest(ctx context.Context, id string, tenant *string, input model.AppealRequestInput) (*requests.Request, error)
+	RevealValue(ctx context.Context, identifier string, tenant *string, category string, name string, event *uuid.UUID, purpose string) (*model.RevealedValue, error)
 }
 type QueryResolver interface {
 	AccessLog(ctx context.Context, identifier string, tenant *string) ([]audit.Entry, error)
@@ -826,6 +841,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccessEntry.RequestID(childComplexity), true
+	case "AccessEntry.revealed":
+		if e.ComplexityRoot.AccessEntry.Revealed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessEntry.Revealed(childComplexity), true
 	case "AccessEntry.role":
 		if e.ComplexityRoot.AccessEntry.Role == nil {
 			break
@@ -1443,6 +1464,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Element.LastCollected(childComplexity), true
+	case "Element.masked":
+		if e.ComplexityRoot.Element.Masked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Element.Masked(childComplexity), true
 	case "Element.name":
 		if e.ComplexityRoot.Element.Name == nil {
 			break
@@ -1597,6 +1624,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.Identifiers(childComplexity), true
+	case "Event.masked":
+		if e.ComplexityRoot.Event.Masked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Masked(childComplexity), true
 	case "Event.recordedAt":
 		if e.ComplexityRoot.Event.RecordedAt == nil {
 			break
@@ -2089,6 +2122,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReplayRejected(childComplexity, args["ids"].([]uuid.UUID)), true
+	case "Mutation.revealValue":
+		if e.ComplexityRoot.Mutation.RevealValue == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revealValue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevealValue(childComplexity, args["identifier"].(string), args["tenant"].(*string), args["category"].(string), args["name"].(string), args["event"].(*uuid.UUID), args["purpose"].(string)), true
 	case "Mutation.verifyRequest":
 		if e.ComplexityRoot.Mutation.VerifyRequest == nil {
 			break
@@ -3311,6 +3355,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RequestStep.Type(childComplexity), true
 
+	case "RevealedValue.category":
+		if e.ComplexityRoot.RevealedValue.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevealedValue.Category(childComplexity), true
+	case "RevealedValue.eventId":
+		if e.ComplexityRoot.RevealedValue.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevealedValue.EventID(childComplexity), true
+	case "RevealedValue.name":
+		if e.ComplexityRoot.RevealedValue.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevealedValue.Name(childComplexity), true
+	case "RevealedValue.personId":
+		if e.ComplexityRoot.RevealedValue.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevealedValue.PersonID(childComplexity), true
+	case "RevealedValue.shredded":
+		if e.ComplexityRoot.RevealedValue.Shredded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevealedValue.Shredded(childComplexity), true
+	case "RevealedValue.tenant":
+		if e.ComplexityRoot.RevealedValue.Tenant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevealedValue.Tenant(childComplexity), true
+	case "RevealedValue.value":
+		if e.ComplexityRoot.RevealedValue.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevealedValue.Value(childComplexity), true
+
 	case "SensitiveClause.citation":
 		if e.ComplexityRoot.SensitiveClause.Citation == nil {
 			break
@@ -3701,6 +3788,11 @@ type AccessEntry {
   found: Boolean!
   "The rights request served, if any."
   requestId: String!
+  """
+  What a revealValue showed in clear: the element, and the event when one
+  was named (never the value itself); empty for other reads.
+  """
+  revealed: String!
 }
 `, BuiltIn: false},
 	{Name: "../../../schema/graphql/datamap.graphqls", Input: `# The organisation-wide view: categories × sources × purposes × recipients
@@ -4670,6 +4762,50 @@ input AppealRequestInput {
   note: String
 }
 `, BuiltIn: false},
+	{Name: "../../../schema/graphql/reveal.graphqls", Input: `# Least exposure: values of never-disclose categories (11 CCR 7024(d): card
+# and account numbers, government ids, passwords, security answers,
+# biometrics, …) are masked in every read, whoever reads (Element.value,
+# Event.data). An admin may see one in clear, for a stated purpose that is
+# recorded in the person's access log before the value is returned.
+
+extend type Mutation {
+  """
+  One element value of the person an identifier belongs to, in clear: the
+  element's current value (as Subject.elements.value), or, with ` + "`" + `event` + "`" + `, the
+  value that event of theirs carried. ` + "`" + `purpose` + "`" + ` says why you need it: the
+  reveal is recorded in the person's access log (operation
+  graphql.revealValue, with the purpose and what was revealed, never the
+  value) before it is answered, found or not. NOT_FOUND when no one has the
+  identifier, or the person (or the event) has no such element. Admin only:
+  any other role gets FORBIDDEN.
+  """
+  revealValue(
+    identifier: String!
+    tenant: String
+    category: String!
+    name: String!
+    event: UUID
+    purpose: String!
+  ): RevealedValue! @hasRole(role: ADMIN)
+}
+
+"""
+One element value in clear.
+"""
+type RevealedValue {
+  tenant: String!
+  "The person's id in this read."
+  personId: ID!
+  category: String!
+  name: String!
+  "The event the value was read from, when one was named; null for the current value."
+  eventId: UUID
+  "The value, decrypted; null when erased, never recorded, or crypto-shredded."
+  value: JSON
+  "True when the value can no longer be decrypted (its key was destroyed on erasure)."
+  shredded: Boolean!
+}
+`, BuiltIn: false},
 	{Name: "../../../schema/graphql/schema.graphqls", Input: `# Custody's GraphQL API for privacy teams. The SDL is split by topic; this
 # file holds the root types, scalars, directives and what the topics share.
 # Go code is generated from it with gqlgen (` + "`" + `make generate` + "`" + `).
@@ -4677,8 +4813,10 @@ input AppealRequestInput {
 # Every request needs ` + "`" + `Authorization: Bearer <token>` + "`" + `: tokens with role
 # analyst or admin may query; mutations need admin; publisher tokens (ingest
 # only) are refused with HTTP 403. Every read of a person's data (subject,
-# lineage, rightToKnow) states a purpose and is itself recorded in the log
-# before it is answered (see accessLog).
+# lineage, rightToKnow, revealValue) states a purpose and is itself
+# recorded in the log before it is answered (see accessLog). Values of
+# never-disclose categories are masked in every answer, whoever asks; an
+# admin reveals one with revealValue (reveal.graphqls).
 #
 # Errors carry a stable ` + "`" + `extensions.code` + "`" + `: UNAUTHENTICATED, FORBIDDEN,
 # BAD_USER_INPUT, NOT_FOUND, TOO_LARGE, CONFLICT, INTERNAL.
@@ -4871,8 +5009,16 @@ type Element {
   "When the latest status event happened, and which event it was; null if none is in the window."
   statusAt: Time
   statusEvent: UUID
-  "The latest value recorded, decrypted; null when erased, never recorded, or crypto-shredded."
+  """
+  The latest value recorded, decrypted; null when erased, never recorded, or
+  crypto-shredded. Masked when the category is never-disclose (11 CCR
+  7024(d)), whoever reads: an identifying number shows at most its last four
+  characters ("•••• 1111"), anything else (passwords, security answers,
+  biometrics, …) is "••••". An admin may see it in clear with revealValue.
+  """
   value: JSON
+  "True when value is masked (see value)."
+  masked: Boolean!
   "True when the value can no longer be decrypted (its key was destroyed on erasure)."
   shredded: Boolean!
 }
@@ -5026,7 +5172,8 @@ type EventEdge {
 
 """
 One event of the log as recorded, with its element values decrypted where
-their key still exists.
+their key still exists, and masked where their category is never-disclose
+(as Element.value).
 """
 type Event {
   id: UUID!
@@ -5043,8 +5190,10 @@ type Event {
   identifiers: [IdentifierRef!]!
   "True when values it carried can no longer be decrypted."
   shredded: Boolean!
-  "The type-specific data, as in the event contract (element values decrypted)."
+  "The type-specific data, as in the event contract (element values decrypted, never-disclose ones masked)."
   data: JSON
+  "True when element values in data are masked."
+  masked: Boolean!
 }
 `, BuiltIn: false},
 }
@@ -5074,6 +5223,8 @@ func (ec *executionContext) childFields_AccessEntry(ctx context.Context, field g
 		return ec.fieldContext_AccessEntry_found(ctx, field)
 	case "requestId":
 		return ec.fieldContext_AccessEntry_requestId(ctx, field)
+	case "revealed":
+		return ec.fieldContext_AccessEntry_revealed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AccessEntry", field.Name)
 }
@@ -5390,6 +5541,8 @@ func (ec *executionContext) childFields_Element(ctx context.Context, field graph
 		return ec.fieldContext_Element_statusEvent(ctx, field)
 	case "value":
 		return ec.fieldContext_Element_value(ctx, field)
+	case "masked":
+		return ec.fieldContext_Element_masked(ctx, field)
 	case "shredded":
 		return ec.fieldContext_Element_shredded(ctx, field)
 	}
@@ -5460,6 +5613,8 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_shredded(ctx, field)
 	case "data":
 		return ec.fieldContext_Event_data(ctx, field)
+	case "masked":
+		return ec.fieldContext_Event_masked(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Event", field.Name)
 }
@@ -6162,6 +6317,26 @@ func (ec *executionContext) childFields_RequestStep(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type RequestStep", field.Name)
 }
 
+func (ec *executionContext) childFields_RevealedValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tenant":
+		return ec.fieldContext_RevealedValue_tenant(ctx, field)
+	case "personId":
+		return ec.fieldContext_RevealedValue_personId(ctx, field)
+	case "category":
+		return ec.fieldContext_RevealedValue_category(ctx, field)
+	case "name":
+		return ec.fieldContext_RevealedValue_name(ctx, field)
+	case "eventId":
+		return ec.fieldContext_RevealedValue_eventId(ctx, field)
+	case "value":
+		return ec.fieldContext_RevealedValue_value(ctx, field)
+	case "shredded":
+		return ec.fieldContext_RevealedValue_shredded(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevealedValue", field.Name)
+}
+
 func (ec *executionContext) childFields_SensitiveClause(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "clause":
@@ -6599,6 +6774,60 @@ func (ec *executionContext) field_Mutation_replayRejected_args(ctx context.Conte
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revealValue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "identifier",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["identifier"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tenant",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tenant"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "category",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["category"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "event",
+		func(ctx context.Context, v any) (*uuid.UUID, error) {
+			return ec.unmarshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["event"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "purpose",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["purpose"] = arg5
 	return args, nil
 }
 
@@ -7389,6 +7618,29 @@ func (ec *executionContext) _AccessEntry_requestId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_AccessEntry_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccessEntry_revealed(ctx context.Context, field graphql.CollectedField, obj *audit.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessEntry_revealed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revealed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessEntry_revealed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccessEntry", field, false, false, "String")
 }
 
@@ -9744,7 +9996,7 @@ func (ec *executionContext) fieldContext_Due_daysLeft(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Due", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Element_name(ctx context.Context, field graphql.CollectedField, obj *projections.Element) (ret graphql.Marshaler) {
+func (ec *executionContext) _Element_name(ctx context.Context, field graphql.CollectedField, obj *model.Element) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9767,7 +10019,7 @@ func (ec *executionContext) fieldContext_Element_name(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Element", field, false, false, "String")
 }
 
-func (ec *executionContext) _Element_category(ctx context.Context, field graphql.CollectedField, obj *projections.Element) (ret graphql.Marshaler) {
+func (ec *executionContext) _Element_category(ctx context.Context, field graphql.CollectedField, obj *model.Element) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9790,7 +10042,7 @@ func (ec *executionContext) fieldContext_Element_category(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Element", field, false, false, "String")
 }
 
-func (ec *executionContext) _Element_firstCollected(ctx context.Context, field graphql.CollectedField, obj *projections.Element) (ret graphql.Marshaler) {
+func (ec *executionContext) _Element_firstCollected(ctx context.Context, field graphql.CollectedField, obj *model.Element) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9813,7 +10065,7 @@ func (ec *executionContext) fieldContext_Element_firstCollected(_ context.Contex
 	return graphql.NewScalarFieldContext("Element", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Element_lastCollected(ctx context.Context, field graphql.CollectedField, obj *projections.Element) (ret graphql.Marshaler) {
+func (ec *executionContext) _Element_lastCollected(ctx context.Context, field graphql.CollectedField, obj *model.Element) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9836,7 +10088,7 @@ func (ec *executionContext) fieldContext_Element_lastCollected(_ context.Context
 	return graphql.NewScalarFieldContext("Element", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Element_sources(ctx context.Context, field graphql.CollectedField, obj *projections.Element) (ret graphql.Marshaler) {
+func (ec *executionContext) _Element_sources(ctx context.Context, field graphql.CollectedField, obj *model.Element) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9868,7 +10120,7 @@ func (ec *executionContext) fieldContext_Element_sources(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Element_purposes(ctx context.Context, field graphql.CollectedField, obj *projections.Element) (ret graphql.Marshaler) {
+func (ec *executionContext) _Element_purposes(ctx context.Context, field graphql.CollectedField, obj *model.Element) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9891,7 +10143,7 @@ func (ec *executionContext) fieldContext_Element_purposes(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Element", field, false, false, "String")
 }
 
-func (ec *executionContext) _Element_systems(ctx context.Context, field graphql.CollectedField, obj *projections.Element) (ret graphql.Marshaler) {
+func (ec *executionContext) _Element_systems(ctx context.Context, field graphql.CollectedField, obj *model.Element) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9914,7 +10166,7 @@ func (ec *executionContext) fieldContext_Element_systems(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Element", field, false, false, "String")
 }
 
-func (ec *executionContext) _Element_status(ctx context.Context, field graphql.CollectedField, obj *projections.Element) (ret graphql.Marshaler) {
+func (ec *executionContext) _Element_status(ctx context.Context, field graphql.CollectedField, obj *model.Element) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9937,7 +10189,7 @@ func (ec *executionContext) fieldContext_Element_status(_ context.Context, field
 	return graphql.NewScalarFieldContext("Element", field, false, false, "ElementStatus")
 }
 
-func (ec *executionContext) _Element_statusAt(ctx context.Context, field graphql.CollectedField, obj *projections.Element) (ret graphql.Marshaler) {
+func (ec *executionContext) _Element_statusAt(ctx context.Context, field graphql.CollectedField, obj *model.Element) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9960,7 +10212,7 @@ func (ec *executionContext) fieldContext_Element_statusAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Element", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Element_statusEvent(ctx context.Context, field graphql.CollectedField, obj *projections.Element) (ret graphql.Marshaler) {
+func (ec *executionContext) _Element_statusEvent(ctx context.Context, field graphql.CollectedField, obj *model.Element) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9983,7 +10235,7 @@ func (ec *executionContext) fieldContext_Element_statusEvent(_ context.Context, 
 	return graphql.NewScalarFieldContext("Element", field, false, false, "UUID")
 }
 
-func (ec *executionContext) _Element_value(ctx context.Context, field graphql.CollectedField, obj *projections.Element) (ret graphql.Marshaler) {
+func (ec *executionContext) _Element_value(ctx context.Context, field graphql.CollectedField, obj *model.Element) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10006,7 +10258,30 @@ func (ec *executionContext) fieldContext_Element_value(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Element", field, false, false, "JSON")
 }
 
-func (ec *executionContext) _Element_shredded(ctx context.Context, field graphql.CollectedField, obj *projections.Element) (ret graphql.Marshaler) {
+func (ec *executionContext) _Element_masked(ctx context.Context, field graphql.CollectedField, obj *model.Element) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Element_masked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Masked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Element_masked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Element", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Element_shredded(ctx context.Context, field graphql.CollectedField, obj *model.Element) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10551,6 +10826,29 @@ func (ec *executionContext) _Event_data(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Event_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Event", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Event_masked(ctx context.Context, field graphql.CollectedField, obj *model.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_masked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Masked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_masked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _EventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.EventConnection) (ret graphql.Marshaler) {
@@ -12554,6 +12852,68 @@ func (ec *executionContext) fieldContext_Mutation_appealRequest(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_appealRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revealValue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revealValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevealValue(ctx, fc.Args["identifier"].(string), fc.Args["tenant"].(*string), fc.Args["category"].(string), fc.Args["name"].(string), fc.Args["event"].(*uuid.UUID), fc.Args["purpose"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋcustodyhqᚋcustodyᚋinternalᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.RevealedValue
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RevealedValue
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevealedValue) graphql.Marshaler {
+			return ec.marshalNRevealedValue2ᚖgithubᚗcomᚋcustodyhqᚋcustodyᚋinternalᚋgraphqlᚋmodelᚐRevealedValue(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revealValue(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevealedValue(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revealValue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -17884,6 +18244,167 @@ func (ec *executionContext) fieldContext_RequestStep_note(_ context.Context, fie
 	return graphql.NewScalarFieldContext("RequestStep", field, false, false, "String")
 }
 
+func (ec *executionContext) _RevealedValue_tenant(ctx context.Context, field graphql.CollectedField, obj *model.RevealedValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevealedValue_tenant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tenant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevealedValue_tenant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevealedValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _RevealedValue_personId(ctx context.Context, field graphql.CollectedField, obj *model.RevealedValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevealedValue_personId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PersonID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v projections.PersonID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcustodyhqᚋcustodyᚋinternalᚋprojectionsᚐPersonID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevealedValue_personId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevealedValue", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RevealedValue_category(ctx context.Context, field graphql.CollectedField, obj *model.RevealedValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevealedValue_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevealedValue_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevealedValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _RevealedValue_name(ctx context.Context, field graphql.CollectedField, obj *model.RevealedValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevealedValue_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevealedValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevealedValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _RevealedValue_eventId(ctx context.Context, field graphql.CollectedField, obj *model.RevealedValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevealedValue_eventId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RevealedValue_eventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevealedValue", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _RevealedValue_value(ctx context.Context, field graphql.CollectedField, obj *model.RevealedValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevealedValue_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RevealedValue_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevealedValue", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _RevealedValue_shredded(ctx context.Context, field graphql.CollectedField, obj *model.RevealedValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevealedValue_shredded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Shredded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevealedValue_shredded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevealedValue", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _SensitiveClause_clause(ctx context.Context, field graphql.CollectedField, obj *report.Sensitive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18438,8 +18959,8 @@ func (ec *executionContext) _Subject_elements(ctx context.Context, field graphql
 			return obj.Elements, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []projections.Element) graphql.Marshaler {
-			return ec.marshalNElement2ᚕgithubᚗcomᚋcustodyhqᚋcustodyᚋinternalᚋprojectionsᚐElementᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Element) graphql.Marshaler {
+			return ec.marshalNElement2ᚕgithubᚗcomᚋcustodyhqᚋcustodyᚋinternalᚋgraphqlᚋmodelᚐElementᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -20690,6 +21211,11 @@ func (ec *executionContext) _AccessEntry(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "revealed":
+			out.Values[i] = ec._AccessEntry_revealed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21638,7 +22164,7 @@ func (ec *executionContext) _Due(ctx context.Context, sel ast.SelectionSet, obj 
 
 var elementImplementors = []string{"Element"}
 
-func (ec *executionContext) _Element(ctx context.Context, sel ast.SelectionSet, obj *projections.Element) graphql.Marshaler {
+func (ec *executionContext) _Element(ctx context.Context, sel ast.SelectionSet, obj *model.Element) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, elementImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -21700,6 +22226,11 @@ func (ec *executionContext) _Element(ctx context.Context, sel ast.SelectionSet, 
 		case "value":
 			out.Values[i] = ec._Element_value(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "masked":
+			out.Values[i] = ec._Element_masked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "shredded":
@@ -21927,6 +22458,11 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 		case "data":
 			out.Values[i] = ec._Event_data(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "masked":
+			out.Values[i] = ec._Event_masked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -22658,6 +23194,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "appealRequest":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_appealRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revealValue":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revealValue(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -24391,6 +24934,69 @@ func (ec *executionContext) _RequestStep(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var revealedValueImplementors = []string{"RevealedValue"}
+
+func (ec *executionContext) _RevealedValue(ctx context.Context, sel ast.SelectionSet, obj *model.RevealedValue) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revealedValueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevealedValue")
+		case "tenant":
+			out.Values[i] = ec._RevealedValue_tenant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "personId":
+			out.Values[i] = ec._RevealedValue_personId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "category":
+			out.Values[i] = ec._RevealedValue_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._RevealedValue_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eventId":
+			out.Values[i] = ec._RevealedValue_eventId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._RevealedValue_value(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "shredded":
+			out.Values[i] = ec._RevealedValue_shredded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var sensitiveClauseImplementors = []string{"SensitiveClause"}
 
 func (ec *executionContext) _SensitiveClause(ctx context.Context, sel ast.SelectionSet, obj *report.Sensitive) graphql.Marshaler {
@@ -25673,15 +26279,15 @@ var (
 	}
 )
 
-func (ec *executionContext) marshalNElement2githubᚗcomᚋcustodyhqᚋcustodyᚋinternalᚋprojectionsᚐElement(ctx context.Context, sel ast.SelectionSet, v projections.Element) graphql.Marshaler {
+func (ec *executionContext) marshalNElement2githubᚗcomᚋcustodyhqᚋcustodyᚋinternalᚋgraphqlᚋmodelᚐElement(ctx context.Context, sel ast.SelectionSet, v model.Element) graphql.Marshaler {
 	return ec._Element(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNElement2ᚕgithubᚗcomᚋcustodyhqᚋcustodyᚋinternalᚋprojectionsᚐElementᚄ(ctx context.Context, sel ast.SelectionSet, v []projections.Element) graphql.Marshaler {
+func (ec *executionContext) marshalNElement2ᚕgithubᚗcomᚋcustodyhqᚋcustodyᚋinternalᚋgraphqlᚋmodelᚐElementᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Element) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNElement2githubᚗcomᚋcustodyhqᚋcustodyᚋinternalᚋprojectionsᚐElement(ctx, sel, v[i])
+		return ec.marshalNElement2githubᚗcomᚋcustodyhqᚋcustodyᚋinternalᚋgraphqlᚋmodelᚐElement(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -26803,6 +27409,14 @@ var (
 		requests.TypeLimit:   "LIMIT",
 	}
 )
+
+func (ec *executionContext) marshalNRevealedValue2ᚖgithubᚗcomᚋcustodyhqᚋcustodyᚋinternalᚋgraphqlᚋmodelᚐRevealedValue(ctx context.Context, sel ast.SelectionSet, v *model.RevealedValue) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RevealedValue!")
+		return graphql.Null
+	}
+	return ec._RevealedValue(ctx, sel, v)
+}
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋcustodyhqᚋcustodyᚋinternalᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
 	tmp, err := graphql.UnmarshalString(v)

@@ -23,22 +23,34 @@ import (
 )
 
 // Subject is one person's record over a window, with the events behind it
-// (GraphQL Subject). The record's fields are promoted; Timeline is the
-// person's events in the window, oldest first, paginated by the events
+// (GraphQL Subject), as reads show it: element values of never-disclose
+// categories masked. The record's fields are promoted, except Elements,
+// the masked view of Record.Elements; Timeline is the person's events in
+// the window, oldest first, masked likewise, paginated by the events
 // resolver.
 type Subject struct {
 	projections.Record
+	Elements []Element
 	Merges   []projections.Merge
-	Timeline []event.Recorded
+	Timeline []Event
+}
+
+// Element is a data element of a person's record as reads show it
+// (GraphQL Element): Value is masked when Masked is true.
+type Element struct {
+	projections.Element
+	Masked bool
 }
 
 // EventCount is the number of distinct events about the person in the
 // window (Record.Events; the GraphQL events field is the timeline).
 func (s *Subject) EventCount() int { return s.Record.Events }
 
-// Event is one recorded event (GraphQL Event).
+// Event is one recorded event (GraphQL Event) as reads show it: when
+// Masked is true, element values in its data are masked.
 type Event struct {
-	Rec event.Recorded
+	Rec    event.Recorded
+	Masked bool
 }
 
 // ID is the event's id.
@@ -79,6 +91,20 @@ func (e Event) Data() (json.RawMessage, error) {
 		return nil, fmt.Errorf("event %s: encode data: %w", e.Rec.Event.ID, err)
 	}
 	return b, nil
+}
+
+// RevealedValue is one element value shown in clear to an admin who
+// stated a purpose (GraphQL RevealedValue).
+type RevealedValue struct {
+	Tenant   string
+	PersonID projections.PersonID
+	Category string
+	Name     string
+	// EventID is the event the value was read from when one was named; nil
+	// for the element's current value.
+	EventID  *uuid.UUID
+	Value    json.RawMessage
+	Shredded bool
 }
 
 // Lineage is the answer to a lineage question (GraphQL Lineage), with
