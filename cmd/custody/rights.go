@@ -34,7 +34,7 @@ func cliActor() string {
 // withServices is withStorage plus the audit trail and the request queue.
 func (g *globalFlags) withServices(ctx context.Context, f func(config.Config, *storage.Storage, node.Services) error) error {
 	return g.withStorage(ctx, func(cfg config.Config, st *storage.Storage) error {
-		svc, err := node.NewServices(cfg, st, nil)
+		svc, err := node.NewServices(cfg, st, nil, nil)
 		if err != nil {
 			return err
 		}

@@ -28,6 +28,9 @@ const (
 	MetaCount = "custody-events"
 	// MetaSource says who published (e.g. "http", "sdk/<service>").
 	MetaSource = "custody-source"
+	// MetaDeliveries is set by a subscriber that knows it: how many times
+	// the broker has delivered this message (1 the first time).
+	MetaDeliveries = "custody-deliveries"
 	// FormatV1 is NDJSON of events in the external JSON form. FormatV2 is
 	// in entry.go.
 	FormatV1 = "events-ndjson/v1"

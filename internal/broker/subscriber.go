@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/custodyhq/custody/internal/batchmsg"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/semaphore"
@@ -117,6 +119,9 @@ func (s *subscriber) pull(ctx context.Context, it jetstream.MessagesContext, out
 			continue
 		}
 		msg := unmarshal(m.Headers(), m.Data())
+		if md, err := m.Metadata(); err == nil {
+			msg.Metadata.Set(batchmsg.MetaDeliveries, strconv.FormatUint(md.NumDelivered, 10))
+		}
 		mctx, cancel := context.WithCancel(ctx)
 		msg.SetContext(mctx)
 		select {

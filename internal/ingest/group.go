@@ -25,6 +25,9 @@ type GroupConfig struct {
 	// Timeout bounds one call of the inner sink (default 30 s). The call
 	// serves several requests, so no single request's context ends it.
 	Timeout time.Duration
+	// Name labels the metrics (sink="<Name>"; default "ingest"), so that
+	// several group commits of one process count apart.
+	Name string
 }
 
 // Defaults of GroupConfig.
@@ -43,6 +46,9 @@ func (c *GroupConfig) setDefaults() {
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultGroupTimeout
+	}
+	if c.Name == "" {
+		c.Name = "ingest"
 	}
 }
 
@@ -112,8 +118,8 @@ type groupMetrics struct {
 
 var _ Sink = (*GroupCommit)(nil)
 
-// NewGroupCommit returns inner behind group commit; registry receives its
-// metrics (custody_ingest_group_*).
+// NewGroupCommit returns inner behind group commit; registry, when not
+// nil, receives its metrics (custody_ingest_group_*{sink=cfg.Name}).
 func NewGroupCommit(inner Sink, cfg GroupConfig, registry prometheus.Registerer) (*GroupCommit, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -122,27 +128,31 @@ func NewGroupCommit(inner Sink, cfg GroupConfig, registry prometheus.Registerer)
 	if inner == nil {
 		return nil, errors.New("ingest: group commit needs a sink")
 	}
+	labels := prometheus.Labels{"sink": cfg.Name}
 	m := groupMetrics{
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "custody_ingest_group_call_seconds", Help: "Time of one call of the ingest sink (a publish to the broker, or an append).",
+			Name: "custody_ingest_group_call_seconds", ConstLabels: labels, Help: "Time of one call of the ingest sink (a publish to the broker, or an append).",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14), // 0.5 ms .. 4 s
 		}),
 		groups: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "custody_ingest_group_calls_total", Help: "Calls of the ingest sink, each serving a group of requests.",
+			Name: "custody_ingest_group_calls_total", ConstLabels: labels, Help: "Calls of the ingest sink, each serving a group of requests.",
 		}),
 		events: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "custody_ingest_group_events", Help: "Events per call of the ingest sink.",
+			Name: "custody_ingest_group_events", ConstLabels: labels, Help: "Events per call of the ingest sink.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 8),
 		}),
 		requests: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "custody_ingest_group_requests", Help: "Requests per call of the ingest sink.",
+			Name: "custody_ingest_group_requests", ConstLabels: labels, Help: "Requests per call of the ingest sink.",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 10),
 		}),
 		queued: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "custody_ingest_group_queued_requests", Help: "Requests waiting for a call of the ingest sink.",
+			Name: "custody_ingest_group_queued_requests", ConstLabels: labels, Help: "Requests waiting for a call of the ingest sink.",
 		}),
 	}
 	for _, c := range []prometheus.Collector{m.duration, m.groups, m.events, m.requests, m.queued} {
+		if registry == nil {
+			break
+		}
 		if err := registry.Register(c); err != nil {
 			return nil, fmt.Errorf("register group commit metrics: %w", err)
 		}

@@ -29,7 +29,7 @@ import (
 // through one readGate (graphql.reads).
 func mountReadAPI(srv *server.Server, cfg config.Config, store *storage.Storage, tax *taxonomy.Taxonomy, authn *auth.Authenticator,
 	registry prometheus.Registerer, log *slog.Logger) error {
-	svc, err := NewServices(cfg, store, tax)
+	svc, err := NewServices(cfg, store, tax, registry)
 	if err != nil {
 		return err
 	}

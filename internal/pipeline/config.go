@@ -43,6 +43,17 @@ type Config struct {
 	// Rejected keeps the events of untrusted batches that fail validation
 	// (required).
 	Rejected Rejections
+	// MaxDeliveries is how many deliveries of one batch may fail before it
+	// is moved to the poison topic with the last error (default 20; -1:
+	// never), counted by the broker (batchmsg.MetaDeliveries; the NATS
+	// subscriber sets it). It is not applied while the log cannot be
+	// written at all (StorageWritable): an outage poisons nothing, a batch
+	// that fails while others are stored is poisoned, not retried forever.
+	// Keep MaxDeliveries × the broker's NakDelay (20 × 5 s) well above
+	// UnwritableAfter, so that no batch can reach it early in an outage.
+	// A batch that failed in a shared append is tried alone before it is
+	// given up.
+	MaxDeliveries int
 	// UnwritableAfter is how long every append must have failed before
 	// StorageWritable reports the log unwritable (default 10 s): one
 	// failed append is retried, a storage outage is not.
@@ -119,6 +130,9 @@ func (c *Config) setDefaults() {
 	if c.UnwritableAfter == 0 {
 		c.UnwritableAfter = 10 * time.Second
 	}
+	if c.MaxDeliveries == 0 {
+		c.MaxDeliveries = 20
+	}
 	if c.Coalesce.Linger == 0 {
 		c.Coalesce.Linger = 10 * time.Millisecond
 	} else if c.Coalesce.Linger == -1 {
@@ -160,6 +174,9 @@ func (c Config) Validate() error {
 	}
 	if c.Rejected == nil {
 		bad("rejected", "a store for the events of untrusted batches that fail validation is required")
+	}
+	if c.MaxDeliveries < -1 {
+		bad("max_deliveries", "must be -1 (never poison) or positive, got %d", c.MaxDeliveries)
 	}
 	if c.UnwritableAfter < 0 {
 		bad("unwritable_after", "must not be negative, got %s", c.UnwritableAfter)

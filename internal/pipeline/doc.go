@@ -12,14 +12,26 @@
 // storage cannot map) is tried alone before it is poisoned, so it takes no
 // other batch with it. A batch that cannot be decoded never joins one.
 //
+// Only batches Custody's HTTP ingest signed (Config.Signer) are trusted as
+// they are. Any other batch is untrusted input: a batch of events in the
+// JSON form is validated event by event as HTTP ingest validates, its
+// invalid events kept as rejected (Config.Rejected); a batch in the
+// internal split form without a valid signature is poisoned.
+//
+// StorageWritable tells readiness and HTTP ingest whether the log can be
+// written: it fails while every append has failed for UnwritableAfter.
+//
 // Around the handler, outermost first:
 //
 //   - poison queue: a batch that cannot be stored is published to the
 //     poison topic with the error in its metadata (reason_poisoned, plus
 //     custody-original-uuid and custody-poisoned-at) and then acknowledged,
 //     so it does not block the batches behind it. A batch in a foreign
-//     format (batchmsg.ErrFormat) goes there at once; any other failure
-//     after the retries are exhausted. The poisoned message keeps the
+//     format (batchmsg.ErrFormat) or in the internal format without a
+//     valid signature goes there at once; rows the storage cannot map
+//     after the retries; a batch whose appends fail while others are
+//     stored after Config.MaxDeliveries deliveries. An outage (every
+//     append failing) poisons nothing. The poisoned message keeps the
 //     payload and the original metadata, so replaying it is publishing it
 //     back to the topic. A shutdown is not a failure: a batch interrupted
 //     by it is given back to the broker instead.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -126,13 +127,27 @@ func New(cfg Config, sub message.Subscriber, pub message.Publisher, app Appender
 }
 
 // shouldPoison says which final errors move a batch to the poison topic:
-// only those that no retry can cure — a message not in the Custody format,
-// or rows the storage cannot map. Every other failure (ClickHouse down,
-// timeouts, a shutdown) gives the batch back to the broker, which delivers
-// it again after NakDelay, for as long as it takes: nothing accepted is
-// dropped into the poison queue by an outage.
+// those that no retry can cure — a message not in the Custody format, rows
+// the storage cannot map — and a batch that failed Config.MaxDeliveries
+// deliveries while the log took others. Every other failure (ClickHouse
+// down, timeouts, a shutdown) gives the batch back to the broker, which
+// delivers it again after NakDelay, for as long as it takes: nothing
+// accepted is dropped into the poison queue by an outage.
 func shouldPoison(err error) bool {
-	return errors.Is(err, batchmsg.ErrFormat) || errors.Is(err, clickhouse.ErrBadRows)
+	return errors.Is(err, batchmsg.ErrFormat) || errors.Is(err, clickhouse.ErrBadRows) || errors.Is(err, errGaveUp)
+}
+
+// errGaveUp: a batch failed MaxDeliveries deliveries while the log took
+// other batches.
+var errGaveUp = errors.New("pipeline: gave up on the batch")
+
+// deliveries is how many times the broker has delivered msg (0: unknown).
+func deliveries(msg *message.Message) int {
+	n, err := strconv.Atoi(msg.Metadata.Get(batchmsg.MetaDeliveries))
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // handle decodes one batch and appends it, with the batches other
@@ -172,10 +187,23 @@ func (p *Pipeline) handle(msg *message.Message) error {
 	}
 	if err != nil {
 		p.metrics.batches.WithLabelValues(resultFailed).Inc()
-		if !shouldPoison(err) {
-			p.health.failed(err)
+		if shouldPoison(err) {
+			return fmt.Errorf("append %d events: %w", n, err)
 		}
-		return fmt.Errorf("append %d events: %w", n, err)
+		p.health.failed(err)
+		if d := deliveries(msg); p.cfg.MaxDeliveries > 0 && d >= p.cfg.MaxDeliveries && p.health.check(p.cfg.UnwritableAfter) == nil {
+			// The failure may have been another batch's in a shared
+			// append: the batch is given up only if it fails alone too.
+			if ea, ok := p.app.(EntryAppender); ok && p.coalescer != nil {
+				outcomes, err = ea.AppendEntries(ctx, entries)
+			}
+			if err != nil {
+				return backoff.Permanent(fmt.Errorf("%w: delivered %d times (pipeline max_deliveries %d) while other batches were stored; last error: append %d events: %w",
+					errGaveUp, d, p.cfg.MaxDeliveries, n, err))
+			}
+		} else {
+			return fmt.Errorf("append %d events: %w", n, err)
+		}
 	}
 	p.health.stored()
 	var stored, dups int

@@ -690,3 +690,45 @@ func TestPipeline_StorageWritableFollowsTheAppends(t *testing.T) {
 	e.waitCount(50, time.Minute)
 	waitFor(t, "writable again", 10*time.Second, func() bool { return p.StorageWritable(ctx) == nil })
 }
+
+// stuckLog fails, with an ordinary (retryable) error, every append that
+// holds the cursed event; the others go to the log.
+type stuckLog struct {
+	next   *eventlog.Log
+	cursed uuid.UUID
+}
+
+func (s *stuckLog) Append(ctx context.Context, events []*event.Event) ([]eventlog.Outcome, error) {
+	for _, e := range events {
+		if e.ID == s.cursed {
+			return nil, errors.New("this batch keeps failing (injected)")
+		}
+	}
+	return s.next.Append(ctx, events)
+}
+
+// Issue 17: "a message that can never be stored is retried forever". A
+// batch whose appends fail while other batches are stored is moved to the
+// poison topic after MaxDeliveries deliveries, with the reason; the rest
+// are stored.
+func TestPipeline_ABatchThatFailsWhileOthersAreStoredIsPoisonedAfterMaxDeliveries(t *testing.T) {
+	e := newEnv(t)
+	events := generate(300, 30, 51)
+	app := &stuckLog{next: e.log, cursed: events[150].ID}
+	cfg := e.pipelineConfig()
+	cfg.MaxDeliveries = 3
+	cfg.Retry = pipeline.Retry{MaxRetries: -1}
+	for _, m := range batches(events, 100) {
+		e.publish(m)
+	}
+	e.start(app, cfg)
+	waitFor(t, "one poisoned batch", time.Minute, func() bool { return len(e.poisoned()) == 1 })
+	e.waitCount(200, time.Minute)
+	reason := e.poisoned()[0].Headers().Get(middleware.ReasonForPoisonedKey)
+	if !strings.Contains(reason, "delivered 3 times") || !strings.Contains(reason, "keeps failing") {
+		t.Fatalf("poison reason %q does not say why", reason)
+	}
+	if n := e.count(); n != 200 {
+		t.Fatalf("%d events stored, want the 200 of the other batches", n)
+	}
+}
