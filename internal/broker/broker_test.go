@@ -711,3 +711,60 @@ func TestMonitor_SaysWhenTheBrokerCannotTakeMessagesAndHowOldTheBacklogIs(t *tes
 		t.Fatalf("not writable again after the stream is back: %v", err)
 	}
 }
+
+// Issue 17: after a store write error JetStream switched itself off and
+// every ingest request failed, even after the fault was gone, while
+// /readyz said ready. Now the monitor says the broker cannot take
+// messages while JetStream is off, and the embedded server turns it back
+// on by itself, with the stream, the consumer's position and the messages
+// it held intact.
+func TestEmbedded_JetStreamSwitchedOffComesBackWithNothingLost(t *testing.T) {
+	dir := t.TempDir()
+	e, err := StartEmbedded(context.Background(), EmbeddedConfig{Dir: dir, Recheck: time.Second}, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Shutdown)
+	cfg := testConfig(e)
+	ensure(t, cfg)
+	pub := newPublisher(t, cfg)
+	for i := range 5 {
+		if err := pub.Publish(DefaultSubject, message.NewMessage(strconv.Itoa(i), []byte("x"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := NewMonitor(cfg, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+
+	// What the server does on a storage write error.
+	if err := e.srv.DisableJetStream(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Writable(ctx); !errors.Is(err, ErrNotWritable) {
+		t.Fatalf("Writable with JetStream off = %v, want ErrNotWritable", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for m.Writable(ctx) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("JetStream not back on within 10s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := pub.Publish(DefaultSubject, message.NewMessage("5", []byte("x"))); err != nil {
+		t.Fatalf("publish after JetStream came back: %v", err)
+	}
+	ch, _ := subscribe(t, cfg)
+	seen := map[string]bool{}
+	for range 6 {
+		msg := receive(t, ch, 10*time.Second)
+		seen[msg.UUID] = true
+		msg.Ack()
+	}
+	if len(seen) != 6 {
+		t.Fatalf("delivered %d distinct messages after the restart of JetStream, want 6", len(seen))
+	}
+}

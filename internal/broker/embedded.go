@@ -24,6 +24,13 @@ type EmbeddedConfig struct {
 	// ServerName names the server in logs and monitoring (default
 	// custody-embedded).
 	ServerName string
+	// Recheck is how often the server checks that JetStream is on (default
+	// 5 s). JetStream switches itself off after a storage write error;
+	// the server turns it back on once the store can be opened again, so
+	// ingest and the pipeline recover by themselves when the fault clears
+	// (meanwhile publishes fail, ingest answers 503 and /readyz is not
+	// ready).
+	Recheck time.Duration
 }
 
 // embeddedMaxPayload raises NATS's default 1 MiB message limit so that a
@@ -38,6 +45,9 @@ const EmbeddedMaxMessageBytes = 6 << 20
 const readyTimeout = 10 * time.Second
 
 func (c *EmbeddedConfig) setDefaults() {
+	if c.Recheck == 0 {
+		c.Recheck = 5 * time.Second
+	}
 	if c.ServerName == "" {
 		c.ServerName = "custody-embedded"
 	}
@@ -50,6 +60,9 @@ func (c EmbeddedConfig) Validate() error {
 	if c.Dir == "" {
 		errs = append(errs, errors.New("broker.embedded.dir: is required (the JetStream file store)"))
 	}
+	if c.Recheck < 10*time.Millisecond {
+		errs = append(errs, fmt.Errorf("broker.embedded.recheck: must be at least 10ms, got %s", c.Recheck))
+	}
 	if !plainName(c.ServerName) {
 		errs = append(errs, fmt.Errorf("broker.embedded.server_name: must be a name without spaces, dots or wildcards, got %q", c.ServerName))
 	}
@@ -58,10 +71,12 @@ func (c EmbeddedConfig) Validate() error {
 
 // Embedded is a running in-process NATS JetStream server.
 type Embedded struct {
-	srv  *server.Server
-	dir  string
-	log  *slog.Logger
-	once sync.Once
+	srv     *server.Server
+	dir     string
+	log     *slog.Logger
+	once    sync.Once
+	stop    chan struct{}
+	watcher sync.WaitGroup
 }
 
 // StartEmbedded starts a NATS server with JetStream on a file store in
@@ -105,7 +120,9 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig, log *slog.Logger) (*
 		srv.WaitForShutdown()
 		return nil, fmt.Errorf("broker: embedded server on %s: JetStream did not start (see the log)", cfg.Dir)
 	}
-	e := &Embedded{srv: srv, dir: cfg.Dir, log: log}
+	e := &Embedded{srv: srv, dir: cfg.Dir, log: log, stop: make(chan struct{})}
+	e.watcher.Add(1)
+	go e.keepJetStreamOn(cfg.Recheck)
 	log.Info("embedded NATS JetStream ready (in-process only, no listener)", "dir", cfg.Dir,
 		"startup", time.Since(start).Round(time.Millisecond))
 	return e, nil
@@ -151,12 +168,39 @@ func (e *Embedded) Connect(opts ...nats.Option) (*nats.Conn, error) {
 // period) and stops. Safe to call more than once.
 func (e *Embedded) Shutdown() {
 	e.once.Do(func() {
+		close(e.stop)
+		e.watcher.Wait()
 		start := time.Now()
 		e.srv.LameDuckShutdown()
 		e.srv.Shutdown()
 		e.srv.WaitForShutdown()
 		e.log.Info("embedded NATS stopped", "dir", e.dir, "took", time.Since(start).Round(time.Millisecond))
 	})
+}
+
+// keepJetStreamOn turns JetStream back on, every interval, after it
+// switched itself off (a storage write error, say), until Shutdown. The
+// streams and consumers are reloaded from the store, where they are kept.
+func (e *Embedded) keepJetStreamOn(interval time.Duration) {
+	defer e.watcher.Done()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+		}
+		if e.srv.JetStreamEnabled() {
+			continue
+		}
+		e.log.Error("embedded NATS: JetStream is off (after a storage error?); turning it back on", "dir", e.dir)
+		if err := e.srv.EnableJetStream(&server.JetStreamConfig{StoreDir: e.dir}); err != nil {
+			e.log.Error("embedded NATS: JetStream could not be turned back on; retrying", "err", err, "every", interval)
+			continue
+		}
+		e.log.Info("embedded NATS: JetStream is back on", "dir", e.dir)
+	}
 }
 
 // serverLog sends the NATS server's log to slog. Notices (startup banners,
