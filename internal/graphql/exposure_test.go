@@ -229,3 +229,79 @@ func TestGraphQL_LeastExposure(t *testing.T) {
 		}
 	})
 }
+
+// Issue 17: one events page could reach ~125 MiB (500 events of 256 KiB).
+// A page stops before its events' data pass maxEventsPageBytes; the client
+// pages on with the cursor and gets every event once.
+func TestGraphQL_AnEventsPageIsBoundedInBytes(t *testing.T) {
+	n := startNode(t, true)
+	dave := `{"kind":"email","value":"dave@example.com"}`
+	big := strings.Repeat("x", 60<<10) // 60 KiB, under the 64 KiB value limit
+	at := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	const total = 100 // ~6 MiB of data
+	var lines []string
+	for i := range total {
+		lines = append(lines, ev("data.collected", at.Add(time.Duration(i)*time.Second), dave, `{"elements":[`+
+			`{"name":"note","category":"content.feedback","value":"`+big+`"}],`+
+			`"origin":{"kind":"consumer","name":"support"},"purposes":["customer_support"],"system":"helpdesk"}`))
+	}
+	for i := 0; i < total; i += 20 {
+		n.ingest(t, lines[i:i+20], http.StatusOK)
+	}
+	type page struct {
+		Subject *struct {
+			Events struct {
+				TotalCount int
+				Edges      []struct{ Node struct{ ID string } }
+				PageInfo   struct {
+					HasNextPage bool
+					EndCursor   string
+				}
+			}
+		}
+	}
+	const q = `query($t:String, $after:String) { subject(identifier:"email:dave@example.com", tenant:$t, purpose:"size test") {
+		events(first: 500, after: $after) { totalCount edges { node { id data } } pageInfo { hasNextPage endCursor } } } }`
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var p page
+		n.query(t, auth.Admin, q, map[string]any{"t": tenant}, &p)
+		if p.Subject != nil && p.Subject.Events.TotalCount == total {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Dave's events not readable after a minute")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	seen := map[string]bool{}
+	var after any
+	pages := 0
+	for {
+		code, r := n.post(t, n.tokens[auth.Admin], q, map[string]any{"t": tenant, "after": after})
+		if code != http.StatusOK || len(r.Errors) > 0 {
+			t.Fatalf("page %d: %d %.300s", pages, code, r.raw)
+		}
+		if len(r.raw) > 5<<20 { // the page budget (4 MiB of data) and the rest of the answer
+			t.Fatalf("page %d is %d bytes, over the bound", pages, len(r.raw))
+		}
+		var p page
+		if err := json.Unmarshal(r.Data, &p); err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, e := range p.Subject.Events.Edges {
+			if seen[e.Node.ID] {
+				t.Fatalf("event %s on two pages", e.Node.ID)
+			}
+			seen[e.Node.ID] = true
+		}
+		if !p.Subject.Events.PageInfo.HasNextPage {
+			break
+		}
+		after = p.Subject.Events.PageInfo.EndCursor
+	}
+	if len(seen) != total || pages < 2 {
+		t.Fatalf("%d events in %d pages, want %d in at least 2", len(seen), pages, total)
+	}
+}

@@ -20,10 +20,14 @@ const (
 	opRightToKnow = "graphql.rightToKnow"
 )
 
-// Page sizes of the event timeline.
+// Page sizes of the event timeline. A page also stops before its events'
+// data pass maxEventsPageBytes (it holds at least one event), so an answer
+// stays bounded whatever the events carry: 500 events of 256 KiB would be
+// 125 MiB. The client pages on with hasNextPage and endCursor as usual.
 const (
-	defaultEventsPage = 50
-	maxEventsPage     = 500
+	defaultEventsPage  = 50
+	maxEventsPage      = 500
+	maxEventsPageBytes = 4 << 20
 )
 
 // Subject reads a person's record, never-disclose values masked (the
@@ -80,11 +84,21 @@ func (subjectResolver) Events(_ context.Context, obj *model.Subject, first *int,
 	}
 	end := min(start+n, len(obj.Timeline))
 	conn := &model.EventConnection{TotalCount: len(obj.Timeline), Edges: make([]model.EventEdge, 0, end-start),
-		PageInfo: &model.PageInfo{HasNextPage: end < len(obj.Timeline), HasPreviousPage: start > 0}}
-	for i := range obj.Timeline[start:end] {
-		ev := &obj.Timeline[start+i]
+		PageInfo: &model.PageInfo{HasPreviousPage: start > 0}}
+	bytes := 0
+	for i := start; i < end; i++ {
+		ev := &obj.Timeline[i]
+		data, err := ev.Data()
+		if err != nil {
+			return nil, err
+		}
+		if bytes += len(data); bytes > maxEventsPageBytes && len(conn.Edges) > 0 {
+			end = i
+			break
+		}
 		conn.Edges = append(conn.Edges, model.EventEdge{Cursor: encodeEventCursor(ev.ID()), Node: ev})
 	}
+	conn.PageInfo.HasNextPage = end < len(obj.Timeline)
 	if len(conn.Edges) > 0 {
 		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
 		conn.PageInfo.EndCursor = &conn.Edges[len(conn.Edges)-1].Cursor
