@@ -10,7 +10,7 @@ import (
 // access log is not itself recorded: it shows who read the person's data,
 // not the data.
 func (q queryResolver) AccessLog(ctx context.Context, identifier string, tenant *string) ([]audit.Entry, error) {
-	id, err := parseIdentifier("identifier", identifier)
+	id, err := q.parseIdentifier("identifier", identifier, tenantOf(tenant))
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/custodyhq/custody/internal/auth"
+	"github.com/custodyhq/custody/internal/config"
 )
 
 // Least exposure (issue 17 item 6): never-disclose values (11 CCR 7024(d))
@@ -304,4 +305,45 @@ func TestGraphQL_AnEventsPageIsBoundedInBytes(t *testing.T) {
 	if len(seen) != total || pages < 2 {
 		t.Fatalf("%d events in %d pages, want %d in at least 2", len(seen), pages, total)
 	}
+}
+
+// A tenant whose services send national phone numbers
+// (tenants.<name>.default_phone_region) stores them in E.164; a privacy
+// team asking for the person by the same national number must find them,
+// not be told the business holds nothing.
+func TestGraphQL_ANationalPhoneIsLookedUpInItsTenantsRegion(t *testing.T) {
+	n := startNodeWith(t, true, func(c *config.Config) {
+		if c.Tenants == nil {
+			c.Tenants = map[string]config.TenantConfig{}
+		}
+		tc := c.Tenants[tenant]
+		tc.DefaultPhoneRegion = "US"
+		c.Tenants[tenant] = tc
+	})
+	erin := `{"kind":"phone","value":"(415) 555-0100"}`
+	at := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	n.ingest(t, []string{ev("data.collected", at, erin, `{"elements":[{"name":"phone","category":"contact.phone","value":"(415) 555-0100"}],`+
+		`"origin":{"kind":"consumer","name":"support"},"purposes":["customer_support"],"system":"helpdesk"}`)}, http.StatusOK)
+	const q = `query($id:String!, $t:String) { subject(identifier:$id, tenant:$t, purpose:"phone DSAR") { personId } }`
+	type found struct{ Subject *struct{ PersonID string } }
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var f found
+		n.query(t, auth.Admin, q, map[string]any{"id": "phone:(415) 555-0100", "t": tenant}, &f)
+		if f.Subject != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the person was not found by the national number within a minute")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// The same person by the E.164 form.
+	var f found
+	n.query(t, auth.Admin, q, map[string]any{"id": "phone:+14155550100", "t": tenant}, &f)
+	if f.Subject == nil {
+		t.Fatal("not found by the E.164 number")
+	}
+	// Another tenant has no region: a national number is a clear input error.
+	n.fail(t, auth.Admin, q, map[string]any{"id": "phone:(415) 555-0100", "t": "othershop"}, http.StatusOK, "BAD_USER_INPUT")
 }

@@ -18,7 +18,7 @@ const maxLineageLimit = 10_000
 // recorded in their access log before it is answered.
 func (q queryResolver) Lineage(ctx context.Context, identifier string, tenant, category, name *string, direction *lineage.Direction,
 	depth, perHop *int, asOf *time.Time, purpose string) (*model.Lineage, error) {
-	id, err := parseIdentifier("identifier", identifier)
+	id, err := q.parseIdentifier("identifier", identifier, tenantOf(tenant))
 	if err != nil {
 		return nil, err
 	}

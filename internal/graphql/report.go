@@ -16,7 +16,7 @@ import (
 // The read is recorded in their access log before it is answered.
 func (q queryResolver) RightToKnow(ctx context.Context, identifier string, tenant *string, from, to *time.Time,
 	jurisdiction *requests.Jurisdiction, purpose string) (*report.Report, error) {
-	id, err := parseIdentifier("identifier", identifier)
+	id, err := q.parseIdentifier("identifier", identifier, tenantOf(tenant))
 	if err != nil {
 		return nil, err
 	}

@@ -91,7 +91,7 @@ func (m mutationResolver) OpenRequest(ctx context.Context, in model.OpenRequestI
 	}
 	ids := make([]identity.Identifier, 0, len(in.Identifiers))
 	for i, s := range in.Identifiers {
-		id, err := parseIdentifier(fmt.Sprintf("input.identifiers[%d]", i), s)
+		id, err := m.parseIdentifier(fmt.Sprintf("input.identifiers[%d]", i), s, tenantOf(in.Tenant))
 		if err != nil {
 			return nil, err
 		}

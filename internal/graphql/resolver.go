@@ -34,6 +34,11 @@ type Deps struct {
 	// extension): values of never-disclose categories are masked in every
 	// read (see mask.go). It must be the one events were validated with.
 	Taxonomy *taxonomy.Taxonomy
+	// PhoneRegions are the tenants' default phone regions
+	// (tenants.<name>.default_phone_region): an identifier asked for as a
+	// national phone number is read in its tenant's region, as the events
+	// were.
+	PhoneRegions map[string]string
 	// Now is the clock of deadlines; default time.Now.
 	Now func() time.Time
 }
@@ -100,8 +105,8 @@ func deref[T any](p *T) T {
 // parseIdentifier reads an identifier argument (kind:value or
 // external:namespace:value). The error names the argument, never echoing
 // more of the value than the client sent.
-func parseIdentifier(arg, s string) (identity.Identifier, error) {
-	id, err := identity.Parse(strings.TrimSpace(s))
+func (r *resolver) parseIdentifier(arg, s, tenant string) (identity.Identifier, error) {
+	id, err := identity.ParseIn(strings.TrimSpace(s), r.deps.PhoneRegions[tenant])
 	if err != nil {
 		var idErr *identity.Error
 		if errors.As(err, &idErr) {

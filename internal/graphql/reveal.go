@@ -24,7 +24,7 @@ const opReveal = "graphql.revealValue"
 // was revealed, never the value — found or not.
 func (m mutationResolver) RevealValue(ctx context.Context, identifier string, tenant *string, category, name string,
 	eventID *uuid.UUID, purpose string) (*model.RevealedValue, error) {
-	id, err := parseIdentifier("identifier", identifier)
+	id, err := m.parseIdentifier("identifier", identifier, tenantOf(tenant))
 	if err != nil {
 		return nil, err
 	}

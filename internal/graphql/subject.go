@@ -34,7 +34,7 @@ const (
 // loader masks it). The read is recorded in their access log (found or
 // not) before it is answered.
 func (q queryResolver) Subject(ctx context.Context, identifier string, tenant *string, from, to *time.Time, purpose string) (*model.Subject, error) {
-	id, err := parseIdentifier("identifier", identifier)
+	id, err := q.parseIdentifier("identifier", identifier, tenantOf(tenant))
 	if err != nil {
 		return nil, err
 	}

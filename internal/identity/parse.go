@@ -9,7 +9,11 @@ import (
 // external:namespace:value, as people type it on a command line or in a
 // query ("email:jane@example.com", "external:crm:C-1009"). The value is
 // normalised; errors name the part that is wrong.
-func Parse(s string) (Identifier, error) {
+func Parse(s string) (Identifier, error) { return ParseIn(s, "") }
+
+// ParseIn is Parse with a default phone region for phone numbers written
+// without a country code (see NormalizeIn; "" means none).
+func ParseIn(s, region string) (Identifier, error) {
 	kind, rest, ok := strings.Cut(s, ":")
 	if !ok || kind == "" {
 		return Identifier{}, &Error{Field: "identifier", Reason: fmt.Sprintf("%q: want kind:value, e.g. email:jane@example.com", s)}
@@ -25,7 +29,7 @@ func Parse(s string) (Identifier, error) {
 		}
 		id.Namespace, id.Value = ns, value
 	}
-	return id.Normalized()
+	return id.NormalizedIn(region)
 }
 
 func kindList() string {

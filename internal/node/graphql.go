@@ -43,9 +43,10 @@ func mountReadAPI(srv *server.Server, cfg config.Config, store *storage.Storage,
 		Audit:     admittedAudit{Audit: svc.Audit, gate: gate},
 		Rejected: rejectedQueue{store: store.Rejected(), opts: event.Options{Vocabulary: svc.Taxonomy, PhoneRegions: cfg.PhoneRegions()},
 			sink: ingest.LogSink{Log: store.Events}},
-		Rights:    admittedRights{Rights: svc.Rights, gate: gate},
-		Lifecycle: svc.Rights.Lifecycle(),
-		Taxonomy:  svc.Taxonomy,
+		Rights:       admittedRights{Rights: svc.Rights, gate: gate},
+		Lifecycle:    svc.Rights.Lifecycle(),
+		PhoneRegions: cfg.PhoneRegions(),
+		Taxonomy:     svc.Taxonomy,
 	}, graphql.Config{Dev: cfg.Dev, ComplexityLimit: cfg.GraphQL.ComplexityLimit, DepthLimit: cfg.GraphQL.DepthLimit,
 		RequestTimeout: cfg.GraphQL.RequestTimeout, MaxBodyBytes: cfg.GraphQL.MaxBodyBytes}, log, registry)
 	if err != nil {
