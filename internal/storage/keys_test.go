@@ -14,14 +14,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/custodyhq/custody/internal/clickhouse/chtest"
-	"github.com/custodyhq/custody/internal/clickhouse/embedded"
 	"github.com/custodyhq/custody/internal/config"
 	"github.com/custodyhq/custody/internal/event"
 	"github.com/custodyhq/custody/internal/keyring"
-	"github.com/custodyhq/custody/internal/migrate"
 	"github.com/custodyhq/custody/internal/requests"
 	"github.com/custodyhq/custody/internal/storage"
-	"github.com/custodyhq/custody/schema"
 )
 
 // recordedKey is a key_fingerprints row as a test reads it.
@@ -437,40 +434,8 @@ func TestOpen_ExistingDataWithoutFingerprints(t *testing.T) {
 // rotation is recorded, and an installation from before the record is
 // checked against its stored data keys.
 func TestGuardKeys_ShardedModeWorksThroughDistributedTables(t *testing.T) {
-	chtest.RequireLibrary(t)
-	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "cluster.xml")
-	if err := os.WriteFile(cfgFile, []byte(oneShardCluster), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	conn, sharded, _ := oneShardConn(t)
 	ctx := context.Background()
-	conn, err := embedded.Open(ctx, embedded.Config{DataDir: filepath.Join(dir, "ch"), EngineArgs: []string{"--config-file=" + cfgFile}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	single, err := migrate.New(conn, schema.ClickHouse(), migrate.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := single.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
-	sharded := migrate.Config{Cluster: "custody", Replicated: true, Sharded: true}
-	ms, err := migrate.Load(schema.ClickHouse(), sharded)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		for _, stmt := range m.Statements {
-			if !strings.Contains(stmt, "Distributed(") { // the local tables exist (single node)
-				continue
-			}
-			if err := conn.Exec(ctx, strings.ReplaceAll(stmt, " ON CLUSTER custody", ""), nil); err != nil {
-				t.Fatalf("chDB cannot execute\n%s\n%v", stmt, err)
-			}
-		}
-	}
 	tables := sharded.Tables()
 	recorded := func() []recordedKey {
 		t.Helper()

@@ -50,47 +50,8 @@ const oneShardCluster = `<clickhouse>
 // internal event (a recorded read) is found by identifier through
 // events_all and the local event_identifiers.
 func TestShardedMode_RepositoriesWorkThroughDistributedTablesOnAOneShardCluster(t *testing.T) {
-	chtest.RequireLibrary(t)
-	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "cluster.xml")
-	if err := os.WriteFile(cfgFile, []byte(oneShardCluster), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	conn, sharded, distributed := oneShardConn(t)
 	ctx := context.Background()
-	conn, err := embedded.Open(ctx, embedded.Config{DataDir: filepath.Join(dir, "ch"), EngineArgs: []string{"--config-file=" + cfgFile}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-
-	single, err := migrate.New(conn, schema.ClickHouse(), migrate.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := single.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
-	sharded := migrate.Config{Cluster: "custody", Replicated: true, Sharded: true}
-	ms, err := migrate.Load(schema.ClickHouse(), sharded)
-	if err != nil {
-		t.Fatal(err)
-	}
-	distributed := 0
-	for _, m := range ms {
-		for _, stmt := range m.Statements {
-			// The Distributed tables of every migration (005's, and those
-			// later migrations add beside their local tables); the local
-			// tables exist already (single-node schema).
-			if !strings.Contains(stmt, "Distributed(") {
-				continue
-			}
-			distributed++
-			local := strings.ReplaceAll(stmt, " ON CLUSTER custody", "")
-			if err := conn.Exec(ctx, local, nil); err != nil {
-				t.Fatalf("chDB cannot execute\n%s\n%v", local, err)
-			}
-		}
-	}
 	var engines []struct {
 		N string `ch:"name"`
 		E string `ch:"engine"`
@@ -202,4 +163,54 @@ func TestShardedMode_RepositoriesWorkThroughDistributedTablesOnAOneShardCluster(
 	if err := conn.Select(ctx, &n, "SELECT count() AS n FROM events", clickhouse.Params{}); err != nil || len(n) != 1 || n[0].N != 2 {
 		t.Fatalf("local events rows %v %v, want 2", n, err)
 	}
+}
+
+// oneShardConn opens chDB on a one-shard cluster (oneShardCluster),
+// migrated as a single node, with the Distributed tables of every
+// migration created over the local tables (ON CLUSTER dropped: chDB runs
+// no distributed DDL). It returns the sharded configuration and how many
+// Distributed tables it created.
+func oneShardConn(t *testing.T) (*embedded.Conn, migrate.Config, int) {
+	t.Helper()
+	chtest.RequireLibrary(t)
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "cluster.xml")
+	if err := os.WriteFile(cfgFile, []byte(oneShardCluster), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	conn, err := embedded.Open(ctx, embedded.Config{DataDir: filepath.Join(dir, "ch"), EngineArgs: []string{"--config-file=" + cfgFile}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	single, err := migrate.New(conn, schema.ClickHouse(), migrate.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := single.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sharded := migrate.Config{Cluster: "custody", Replicated: true, Sharded: true}
+	ms, err := migrate.Load(schema.ClickHouse(), sharded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	distributed := 0
+	for _, m := range ms {
+		for _, stmt := range m.Statements {
+			// The Distributed tables of every migration (005's, and those
+			// later migrations add beside their local tables); the local
+			// tables exist already (single-node schema).
+			if !strings.Contains(stmt, "Distributed(") {
+				continue
+			}
+			distributed++
+			local := strings.ReplaceAll(stmt, " ON CLUSTER custody", "")
+			if err := conn.Exec(ctx, local, nil); err != nil {
+				t.Fatalf("chDB cannot execute\n%s\n%v", local, err)
+			}
+		}
+	}
+	return conn, sharded, distributed
 }
